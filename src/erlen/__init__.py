@@ -1,0 +1,1 @@
+"""erlen: a Flask-compatible web framework with a compiled context-local core."""

@@ -1,0 +1,462 @@
+"""Context-local objects in pure Python.
+
+This is the twin of the compiled ``erlen._local_c`` module: the same classes,
+the same behaviour, and the API of ``werkzeug.local`` 3.1. ``erlen.local``
+chooses between the two; type checkers always see this one.
+
+Every value lives in a :class:`contextvars.ContextVar`, so isolation between
+threads, asyncio tasks and greenlets is exactly that of ``contextvars``. The
+values stored in a ContextVar (a dict for :class:`Local`, a list for
+:class:`LocalStack`) are never mutated in place: each write stores a new
+object. That is what keeps a child task from seeing its parent's later pushes,
+since a copied context shares the objects but not the variable bindings.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import operator
+import typing as t
+from contextvars import ContextVar
+from functools import update_wrapper
+
+__all__ = ["Local", "LocalStack", "LocalProxy", "LocalManager", "release_local"]
+
+T = t.TypeVar("T")
+
+_MISSING: t.Any = object()
+
+
+def release_local(local: Local | LocalStack[t.Any]) -> None:
+    """Clear the current context's values of a :class:`Local` or
+    :class:`LocalStack`, leaving other contexts' values alone."""
+    local.__release_local__()
+
+
+class Local:
+    """A namespace whose attributes belong to the current context.
+
+    :param context_var: The ContextVar that holds the namespace dict. A new
+        one is made when not given.
+    """
+
+    __slots__ = ("_Local__storage",)
+
+    def __init__(self, context_var: ContextVar[dict[str, t.Any]] | None = None) -> None:
+        if context_var is None:
+            # NOTE: a ContextVar is never garbage collected, so the name only
+            # helps debugging; it does not make each Local leak more.
+            context_var = ContextVar(f"erlen.Local<{id(self)}>.storage")
+        object.__setattr__(self, "_Local__storage", context_var)
+
+    def __iter__(self) -> t.Iterator[tuple[str, t.Any]]:
+        return iter(self.__storage.get({}).items())
+
+    def __call__(self, name: str, *, unbound_message: str | None = None) -> LocalProxy[t.Any]:
+        """A :class:`LocalProxy` to the attribute ``name`` of this namespace."""
+        return LocalProxy(self, name, unbound_message=unbound_message)
+
+    def __release_local__(self) -> None:
+        self.__storage.set({})
+
+    def __getattr__(self, name: str) -> t.Any:
+        value = self.__storage.get({}).get(name, _MISSING)
+        if value is _MISSING:
+            raise AttributeError(name)
+        return value
+
+    def __setattr__(self, name: str, value: t.Any) -> None:
+        values = self.__storage.get({}).copy()
+        values[name] = value
+        self.__storage.set(values)
+
+    def __delattr__(self, name: str) -> None:
+        values = self.__storage.get({})
+        if name not in values:
+            raise AttributeError(name)
+        values = values.copy()
+        del values[name]
+        self.__storage.set(values)
+
+
+class LocalStack(t.Generic[T]):
+    """A stack whose contents belong to the current context.
+
+    :param context_var: The ContextVar that holds the stack as a list. A new
+        one is made when not given.
+    """
+
+    __slots__ = ("_storage",)
+
+    def __init__(self, context_var: ContextVar[list[T]] | None = None) -> None:
+        if context_var is None:
+            context_var = ContextVar(f"erlen.LocalStack<{id(self)}>.storage")
+        self._storage = context_var
+
+    def __release_local__(self) -> None:
+        self._storage.set([])
+
+    def push(self, obj: T) -> list[T]:
+        """Push ``obj`` onto the stack and return the new stack."""
+        stack = self._storage.get([])
+        # NOTE: a new list, never an append, so copied contexts stay apart.
+        stack = [*stack, obj]
+        self._storage.set(stack)
+        return stack
+
+    def pop(self) -> T | None:
+        """Remove the top item and return it, or None if the stack is empty."""
+        stack = self._storage.get([])
+        if not stack:
+            return None
+        self._storage.set(stack[:-1])
+        return stack[-1]
+
+    @property
+    def top(self) -> T | None:
+        """The top item, or None if the stack is empty."""
+        stack = self._storage.get([])
+        return stack[-1] if stack else None
+
+    def __call__(
+        self, name: str | None = None, *, unbound_message: str | None = None
+    ) -> LocalProxy[t.Any]:
+        """A :class:`LocalProxy` to the top item, or to its attribute ``name``."""
+        return LocalProxy(self, name, unbound_message=unbound_message)
+
+
+class LocalManager:
+    """Releases the current context's values of several locals at once.
+
+    :param locals: A :class:`Local` or :class:`LocalStack`, or an iterable of
+        them.
+    """
+
+    __slots__ = ("locals",)
+
+    def __init__(self, locals: t.Any = None) -> None:
+        if locals is None:
+            self.locals: list[t.Any] = []
+        elif isinstance(locals, (Local, LocalStack)):
+            self.locals = [locals]
+        else:
+            self.locals = list(locals)
+
+    def cleanup(self) -> None:
+        """Release every managed local for the current context."""
+        for local in self.locals:
+            release_local(local)
+
+    def make_middleware(self, app: t.Callable[..., t.Any]) -> t.Callable[..., t.Any]:
+        """Wrap a WSGI app so the locals are released once its response is done."""
+        from werkzeug.wsgi import ClosingIterator
+
+        def application(environ: t.Any, start_response: t.Any) -> t.Any:
+            return ClosingIterator(app(environ, start_response), self.cleanup)
+
+        return application
+
+    def middleware(self, func: t.Callable[..., t.Any]) -> t.Callable[..., t.Any]:
+        """Decorator form of :meth:`make_middleware`."""
+        return update_wrapper(self.make_middleware(func), func)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} storages: {len(self.locals)}>"
+
+
+_DEFAULT_UNBOUND = "object is not bound"
+
+# Which kind of thing a proxy reads from; the getter closures below are
+# specialised per kind so that a lookup does one branch-free call.
+
+
+def _make_getter(local: t.Any, name: str | None, unbound: str) -> t.Callable[[], t.Any]:
+    if isinstance(local, ContextVar):
+        var_get = local.get
+        if name is None:
+
+            def get_object() -> t.Any:
+                obj = var_get(_MISSING)
+                if obj is _MISSING:
+                    raise RuntimeError(unbound)
+                return obj
+
+        else:
+
+            def get_object() -> t.Any:
+                obj = var_get(_MISSING)
+                if obj is _MISSING:
+                    raise RuntimeError(unbound)
+                return getattr(obj, name)
+
+        return get_object
+
+    if isinstance(local, Local):
+        if name is None:
+            raise TypeError("'name' is required when proxying a 'Local' object.")
+
+        def get_object() -> t.Any:
+            try:
+                return getattr(local, name)
+            except AttributeError:
+                raise RuntimeError(unbound) from None
+
+        return get_object
+
+    if isinstance(local, LocalStack):
+        storage = local._storage
+
+        def get_object() -> t.Any:
+            stack = storage.get(None)
+            if not stack:
+                raise RuntimeError(unbound)
+            obj = stack[-1]
+            if obj is None:
+                raise RuntimeError(unbound)
+            return obj if name is None else getattr(obj, name)
+
+        return get_object
+
+    if callable(local):
+        if name is None:
+            return local  # type: ignore[no-any-return]
+
+        def get_object() -> t.Any:
+            return getattr(local(), name)
+
+        return get_object
+
+    raise TypeError(f"Don't know how to proxy '{type(local)}'.")
+
+
+class _Special:
+    """Descriptor for the few attributes a proxy answers itself
+    (``__class__``, ``__doc__``, ``__wrapped__``): the target's value when
+    bound, a fallback when not."""
+
+    __slots__ = ("attr", "fallback", "class_value")
+
+    def __init__(self, attr: str, fallback: t.Callable[[t.Any], t.Any], class_value: t.Any = None):
+        self.attr = attr
+        self.fallback = fallback
+        self.class_value = class_value
+
+    def __get__(self, instance: t.Any, owner: t.Any = None) -> t.Any:
+        if instance is None:
+            return self if self.class_value is None else self.class_value
+        try:
+            obj = instance._get_current_object()
+        except RuntimeError:
+            return self.fallback(instance)
+        return getattr(obj, self.attr)
+
+
+def _forward(func: t.Callable[..., t.Any], fallback: t.Callable[..., t.Any] | None = None) -> t.Any:
+    """A special method that applies ``func`` to the proxied object."""
+    if fallback is None:
+
+        def method(self: t.Any, *args: t.Any) -> t.Any:
+            return func(self._get_current_object(), *args)
+
+    else:
+
+        def method(self: t.Any, *args: t.Any) -> t.Any:
+            try:
+                obj = self._get_current_object()
+            except RuntimeError:
+                return fallback(self)
+            return func(obj, *args)
+
+    return method
+
+
+def _reflected(func: t.Callable[[t.Any, t.Any], t.Any]) -> t.Any:
+    def method(self: t.Any, other: t.Any) -> t.Any:
+        return func(other, self._get_current_object())
+
+    return method
+
+
+def _inplace(func: t.Callable[[t.Any, t.Any], t.Any]) -> t.Any:
+    # As in werkzeug: the operation is applied to the target, and the
+    # statement ``proxy += x`` keeps the name bound to the proxy.
+    def method(self: t.Any, other: t.Any) -> t.Any:
+        func(self._get_current_object(), other)
+        return self
+
+    return method
+
+
+def _method(attr: str) -> t.Any:
+    """A special method that calls the target's own method of that name."""
+
+    def method(self: t.Any, *args: t.Any) -> t.Any:
+        return getattr(self._get_current_object(), attr)(*args)
+
+    return method
+
+
+class LocalProxy(t.Generic[T]):
+    """A stand-in for an object that is looked up anew on every use.
+
+    :param local: A :class:`~contextvars.ContextVar`, a :class:`Local`, a
+        :class:`LocalStack` (its top item), or any callable returning the
+        object.
+    :param name: The attribute of that object to proxy instead, required for a
+        :class:`Local`.
+    :param unbound_message: The message of the :exc:`RuntimeError` raised when
+        the object is not bound.
+
+    Every operation on the proxy is forwarded to the current object, except
+    ``type(proxy)``; ``bool()`` and ``repr()`` of an unbound proxy give False
+    and ``<LocalProxy unbound>``.
+    """
+
+    __slots__ = ("_LocalProxy__wrapped", "_get_current_object")
+
+    _get_current_object: t.Callable[[], T]
+
+    def __init__(
+        self,
+        local: t.Any,
+        name: str | None = None,
+        *,
+        unbound_message: str | None = None,
+    ) -> None:
+        getter = _make_getter(
+            local, name, _DEFAULT_UNBOUND if unbound_message is None else unbound_message
+        )
+        object.__setattr__(self, "_LocalProxy__wrapped", local)
+        object.__setattr__(self, "_get_current_object", getter)
+
+    def __class_getitem__(cls, item: t.Any) -> t.Any:
+        return cls
+
+    __doc__ = _Special("__doc__", lambda self: type(self).__doc__, __doc__)  # type: ignore[assignment]
+    __wrapped__ = _Special("__wrapped__", lambda self: self._LocalProxy__wrapped)
+    __class__ = _Special("__class__", type)  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        try:
+            obj = self._get_current_object()
+        except RuntimeError:
+            return f"<{type(self).__name__} unbound>"
+        return repr(obj)
+
+    def __bool__(self) -> bool:
+        try:
+            obj = self._get_current_object()
+        except RuntimeError:
+            return False
+        return bool(obj)
+
+    # PERF: __getattr__ is a plain function rather than a descriptor, so a
+    # proxied attribute costs one failed slot lookup and one call.
+    def __getattr__(self, name: str) -> t.Any:
+        return getattr(self._get_current_object(), name)
+
+    def __setattr__(self, name: str, value: t.Any) -> None:
+        setattr(self._get_current_object(), name, value)
+
+    def __delattr__(self, name: str) -> None:
+        delattr(self._get_current_object(), name)
+
+    __dir__ = _forward(dir, lambda self: [])
+    __str__ = _forward(str)
+    __bytes__ = _forward(bytes)
+    __format__ = _forward(format)
+    __hash__ = _forward(hash)  # type: ignore[assignment]
+    __lt__ = _forward(operator.lt)
+    __le__ = _forward(operator.le)
+    __eq__ = _forward(operator.eq)  # type: ignore[assignment]
+    __ne__ = _forward(operator.ne)  # type: ignore[assignment]
+    __gt__ = _forward(operator.gt)
+    __ge__ = _forward(operator.ge)
+
+    def __instancecheck__(self, other: t.Any) -> bool:
+        return isinstance(other, self._get_current_object())
+
+    def __subclasscheck__(self, other: t.Any) -> bool:
+        return issubclass(other, self._get_current_object())
+
+    def __call__(self, *args: t.Any, **kwargs: t.Any) -> t.Any:
+        return self._get_current_object()(*args, **kwargs)
+
+    __len__ = _forward(len)
+    __length_hint__ = _forward(operator.length_hint)
+    __getitem__ = _forward(operator.getitem)
+    __setitem__ = _forward(operator.setitem)
+    __delitem__ = _forward(operator.delitem)
+    __iter__ = _forward(iter)
+    __next__ = _forward(next)
+    __reversed__ = _forward(reversed)
+    __contains__ = _forward(operator.contains)
+
+    __add__ = _forward(operator.add)
+    __sub__ = _forward(operator.sub)
+    __mul__ = _forward(operator.mul)
+    __matmul__ = _forward(operator.matmul)
+    __truediv__ = _forward(operator.truediv)
+    __floordiv__ = _forward(operator.floordiv)
+    __mod__ = _forward(operator.mod)
+    __divmod__ = _forward(divmod)
+    __pow__ = _forward(pow)
+    __lshift__ = _forward(operator.lshift)
+    __rshift__ = _forward(operator.rshift)
+    __and__ = _forward(operator.and_)
+    __xor__ = _forward(operator.xor)
+    __or__ = _forward(operator.or_)
+
+    __radd__ = _reflected(operator.add)
+    __rsub__ = _reflected(operator.sub)
+    __rmul__ = _reflected(operator.mul)
+    __rmatmul__ = _reflected(operator.matmul)
+    __rtruediv__ = _reflected(operator.truediv)
+    __rfloordiv__ = _reflected(operator.floordiv)
+    __rmod__ = _reflected(operator.mod)
+    __rdivmod__ = _reflected(divmod)
+    __rpow__ = _reflected(pow)
+    __rlshift__ = _reflected(operator.lshift)
+    __rrshift__ = _reflected(operator.rshift)
+    __rand__ = _reflected(operator.and_)
+    __rxor__ = _reflected(operator.xor)
+    __ror__ = _reflected(operator.or_)
+
+    __iadd__ = _inplace(operator.iadd)
+    __isub__ = _inplace(operator.isub)
+    __imul__ = _inplace(operator.imul)
+    __imatmul__ = _inplace(operator.imatmul)
+    __itruediv__ = _inplace(operator.itruediv)
+    __ifloordiv__ = _inplace(operator.ifloordiv)
+    __imod__ = _inplace(operator.imod)
+    __ipow__ = _inplace(operator.ipow)
+    __ilshift__ = _inplace(operator.ilshift)
+    __irshift__ = _inplace(operator.irshift)
+    __iand__ = _inplace(operator.iand)
+    __ixor__ = _inplace(operator.ixor)
+    __ior__ = _inplace(operator.ior)
+
+    __neg__ = _forward(operator.neg)
+    __pos__ = _forward(operator.pos)
+    __abs__ = _forward(abs)
+    __invert__ = _forward(operator.invert)
+    __complex__ = _forward(complex)
+    __int__ = _forward(int)
+    __float__ = _forward(float)
+    __index__ = _forward(operator.index)
+    __round__ = _forward(round)
+    __trunc__ = _forward(math.trunc)
+    __floor__ = _forward(math.floor)
+    __ceil__ = _forward(math.ceil)
+
+    __enter__ = _method("__enter__")
+    __exit__ = _method("__exit__")
+    __await__ = _method("__await__")
+    __aiter__ = _method("__aiter__")
+    __anext__ = _method("__anext__")
+    __aenter__ = _method("__aenter__")
+    __aexit__ = _method("__aexit__")
+
+    __copy__ = _forward(copy.copy)
+    __deepcopy__ = _forward(copy.deepcopy)
