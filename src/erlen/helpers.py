@@ -1,0 +1,404 @@
+"""Helpers for views and for the framework itself: URL building, responses,
+flashing, file sending, streaming, and a few small path/environment utilities.
+
+This module must not import :mod:`erlen.app`, :mod:`erlen.ctx` or
+:mod:`erlen.sansio` at import time: those modules import from here.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import sys
+import typing as t
+from datetime import datetime
+from functools import lru_cache
+from functools import update_wrapper
+
+import werkzeug.utils
+from werkzeug.exceptions import abort as _werkzeug_abort
+from werkzeug.utils import redirect as _werkzeug_redirect
+from werkzeug.wrappers import Response as BaseResponse
+
+from .globals import _cv_app
+from .globals import _cv_request
+from .globals import _no_app_msg
+from .globals import _no_req_msg
+
+if t.TYPE_CHECKING:  # pragma: no cover
+    from .app import Flask
+    from .ctx import RequestContext
+    from .wrappers import Response
+
+_FALSE_WORDS = frozenset(("0", "false", "no"))
+
+
+def _env_flag(*names: str) -> str | None:
+    """Return the value of the first of ``names`` that is set and not empty."""
+    environ = os.environ
+    for name in names:
+        val = environ.get(name)
+        if val:
+            return val
+    return None
+
+
+def get_debug_flag() -> bool:
+    """Whether debug mode is requested by the environment.
+
+    Reads :envvar:`ERLEN_DEBUG`, then :envvar:`FLASK_DEBUG` (so that an app
+    moved over from Flask keeps working). Any value other than ``0``,
+    ``false`` or ``no`` (in any case) enables debug mode. Unset means
+    ``False``.
+    """
+    val = _env_flag("ERLEN_DEBUG", "FLASK_DEBUG")
+    return bool(val) and val.lower() not in _FALSE_WORDS  # type: ignore[union-attr]
+
+
+def get_load_dotenv(default: bool = True) -> bool:
+    """Whether the default dotenv files (``.env``, ``.flaskenv``) should be
+    loaded.
+
+    :envvar:`ERLEN_SKIP_DOTENV` or :envvar:`FLASK_SKIP_DOTENV` set to a true
+    value disables loading; set to ``0``, ``false`` or ``no`` enables it.
+
+    :param default: What to return when neither variable is set.
+    """
+    val = _env_flag("ERLEN_SKIP_DOTENV", "FLASK_SKIP_DOTENV")
+    if val is None:
+        return default
+    return val.lower() in _FALSE_WORDS
+
+
+def _require_app_ctx() -> t.Any:
+    ctx = _cv_app.get(None)
+    if ctx is None:
+        raise RuntimeError(_no_app_msg)
+    return ctx
+
+
+def _require_request_ctx() -> RequestContext:
+    ctx = _cv_request.get(None)
+    if ctx is None:
+        raise RuntimeError(_no_req_msg)
+    return ctx
+
+
+def _current_app() -> Flask:
+    return _require_app_ctx().app  # type: ignore[no-any-return]
+
+
+def stream_with_context(
+    generator_or_function: t.Iterator[t.AnyStr] | t.Callable[..., t.Iterator[t.AnyStr]],
+) -> t.Iterator[t.AnyStr] | t.Callable[..., t.Iterator[t.AnyStr]]:
+    """Keep the current request context (and its app context) active while a
+    response generator runs.
+
+    Without it, a generator returned from a view runs after the request
+    context has been popped, so :data:`request`, :data:`session` and
+    :data:`g` are gone. Pass a generator (``stream_with_context(gen())``) or
+    decorate a generator function (``@stream_with_context``).
+
+    Must be called while a request context is active.
+    """
+    try:
+        source = iter(generator_or_function)  # type: ignore[arg-type]
+    except TypeError:
+        func = generator_or_function
+
+        def wrapper(*args: t.Any, **kwargs: t.Any) -> t.Iterator[t.AnyStr]:
+            return stream_with_context(func(*args, **kwargs))  # type: ignore[operator,return-value]
+
+        return update_wrapper(wrapper, func)  # type: ignore[arg-type]
+
+    return _context_stream(source)
+
+
+def _context_stream(source: t.Iterator[t.AnyStr]) -> t.Iterator[t.AnyStr]:
+    def run() -> t.Iterator[t.AnyStr]:
+        req_ctx = _cv_request.get(None)
+        if req_ctx is None:
+            raise RuntimeError(
+                "'stream_with_context' can only be used when a request"
+                " context is active, such as in a view function."
+            )
+        app_ctx = _cv_app.get()
+        # The contexts are captured now but pushed only on the first real
+        # iteration: pushing here would bind their ContextVar tokens to the
+        # caller's context (wrong under async views).
+        yield None  # type: ignore[misc]
+        # App context first, so pushing the request context does not create
+        # a second, different app context.
+        with app_ctx, req_ctx:
+            try:
+                yield from source
+            finally:
+                close = getattr(source, "close", None)
+                if close is not None:
+                    close()
+
+    stream = run()
+    # Advance to the first ``yield`` so the contexts are captured right now,
+    # while the view is still running.
+    next(stream)
+    return stream
+
+
+def make_response(*args: t.Any) -> Response:
+    """Turn a view's return value into a response object, so headers can be
+    added to it before returning it.
+
+    With no arguments, returns an empty ``app.response_class()``. With one,
+    passes it to :meth:`~erlen.Flask.make_response`; with several, passes
+    them as a tuple (like returning a tuple from a view).
+    """
+    app = _current_app()
+    if not args:
+        return app.response_class()  # type: ignore[return-value]
+    return app.make_response(args[0] if len(args) == 1 else args)  # type: ignore[return-value]
+
+
+def url_for(
+    endpoint: str,
+    *,
+    _anchor: str | None = None,
+    _method: str | None = None,
+    _scheme: str | None = None,
+    _external: bool | None = None,
+    **values: t.Any,
+) -> str:
+    """Build a URL for ``endpoint`` with the current app's
+    :meth:`~erlen.Flask.url_for`. Needs an active app or request context.
+
+    :param endpoint: The endpoint name. A leading ``.`` means the current
+        blueprint.
+    :param _anchor: Appended as ``#anchor``.
+    :param _method: Build the URL for the rule that handles this method.
+    :param _scheme: The scheme for an external URL.
+    :param _external: ``True`` for an absolute URL, ``False`` for a path.
+        Outside a request URLs are external by default.
+    :param values: The rule's variables; unknown keys become query
+        arguments.
+    """
+    return _current_app().url_for(
+        endpoint,
+        _anchor=_anchor,
+        _method=_method,
+        _scheme=_scheme,
+        _external=_external,
+        **values,
+    )
+
+
+def redirect(
+    location: str, code: int = 302, Response: type[BaseResponse] | None = None
+) -> BaseResponse:
+    """Create a redirect response.
+
+    Uses the current app's :meth:`~erlen.Flask.redirect` when an app context
+    is active (``Response`` is then ignored in favour of the app's response
+    class), otherwise :func:`werkzeug.utils.redirect`.
+    """
+    ctx = _cv_app.get(None)
+    if ctx is not None:
+        return ctx.app.redirect(location, code=code)  # type: ignore[no-any-return]
+    return _werkzeug_redirect(location, code=code, Response=Response)
+
+
+def abort(code: int | BaseResponse, *args: t.Any, **kwargs: t.Any) -> t.NoReturn:
+    """Raise the :exc:`~werkzeug.exceptions.HTTPException` for ``code``.
+
+    Uses the current app's :attr:`~erlen.Flask.aborter` when an app context
+    is active, otherwise :func:`werkzeug.exceptions.abort`.
+    """
+    ctx = _cv_app.get(None)
+    if ctx is not None:
+        ctx.app.aborter(code, *args, **kwargs)
+    _werkzeug_abort(code, *args, **kwargs)
+
+
+def get_template_attribute(template_name: str, attribute: str) -> t.Any:
+    """Load a macro or variable that a template exports, for use from
+    Python code::
+
+        hello = get_template_attribute("_macros.html", "hello")
+        hello("World")
+    """
+    env = _current_app().jinja_env
+    return getattr(env.get_template(template_name).module, attribute)
+
+
+def flash(message: str, category: str = "message") -> None:
+    """Store a message in the session for the next request to display with
+    :func:`get_flashed_messages`.
+
+    :param message: The message.
+    :param category: Its category; ``"message"``, ``"error"``, ``"info"`` and
+        ``"warning"`` are conventional, any string works.
+    """
+    req_ctx = _require_request_ctx()
+    session = req_ctx.session
+    # Reassign instead of appending in place: session backends that keep the
+    # data elsewhere only notice assignments.
+    flashes = session.get("_flashes", [])
+    flashes.append((category, message))
+    session["_flashes"] = flashes
+
+    from .signals import message_flashed
+
+    # PERF: skip building the send call when nobody listens.
+    if message_flashed.receivers:
+        app = req_ctx.app
+        message_flashed.send(
+            app, _async_wrapper=app.ensure_sync, message=message, category=category
+        )
+
+
+def get_flashed_messages(
+    with_categories: bool = False, category_filter: t.Iterable[str] = ()
+) -> list[str] | list[tuple[str, str]]:
+    """Take the flashed messages out of the session and return them.
+
+    The first call in a request removes them from the session; later calls in
+    the same request return the same messages again.
+
+    :param with_categories: Return ``(category, message)`` tuples instead of
+        just messages.
+    :param category_filter: Only return messages in these categories.
+    """
+    req_ctx = _require_request_ctx()
+    flashes = req_ctx.flashes
+    if flashes is None:
+        session = req_ctx.session
+        flashes = session.pop("_flashes") if "_flashes" in session else []
+        req_ctx.flashes = flashes
+    if category_filter:
+        wanted = category_filter
+        flashes = [f for f in flashes if f[0] in wanted]
+    if with_categories:
+        return flashes  # type: ignore[no-any-return]
+    return [f[1] for f in flashes]
+
+
+def _send_file_kwargs(**kwargs: t.Any) -> dict[str, t.Any]:
+    req_ctx = _require_request_ctx()
+    app = req_ctx.app
+    if kwargs.get("max_age") is None:
+        kwargs["max_age"] = app.get_send_file_max_age
+    kwargs["environ"] = req_ctx.request.environ
+    kwargs["use_x_sendfile"] = app.config["USE_X_SENDFILE"]
+    kwargs["response_class"] = app.response_class
+    kwargs["_root_path"] = app.root_path
+    return kwargs
+
+
+def send_file(
+    path_or_file: os.PathLike[t.AnyStr] | str | t.IO[bytes],
+    mimetype: str | None = None,
+    as_attachment: bool = False,
+    download_name: str | None = None,
+    conditional: bool = True,
+    etag: bool | str = True,
+    last_modified: datetime | int | float | None = None,
+    max_age: None | (int | t.Callable[[str | None], int | None]) = None,
+) -> Response:
+    """Send a file (a path or a binary file object) to the client.
+
+    A wrapper around :func:`werkzeug.utils.send_file` that fills in the
+    request environ, the app's ``USE_X_SENDFILE``, ``response_class`` and root
+    path, and :meth:`~erlen.Flask.get_send_file_max_age` when ``max_age`` is
+    not given. Never pass a path that came from the client; use
+    :func:`send_from_directory` for that.
+
+    :param path_or_file: A path, relative to the working directory, or a file
+        object opened in binary mode.
+    :param mimetype: The MIME type; guessed from the name when omitted.
+    :param as_attachment: Ask the browser to save the file.
+    :param download_name: The file name the browser sees.
+    :param conditional: Support conditional and range requests.
+    :param etag: Compute an ETag, or use this string as the ETag.
+    :param last_modified: The last modified time to send.
+    :param max_age: Cache lifetime in seconds, or a function of the file name.
+    """
+    return werkzeug.utils.send_file(  # type: ignore[return-value]
+        **_send_file_kwargs(
+            path_or_file=path_or_file,
+            mimetype=mimetype,
+            as_attachment=as_attachment,
+            download_name=download_name,
+            conditional=conditional,
+            etag=etag,
+            last_modified=last_modified,
+            max_age=max_age,
+        )
+    )
+
+
+def send_from_directory(
+    directory: os.PathLike[str] | str,
+    path: os.PathLike[str] | str,
+    **kwargs: t.Any,
+) -> Response:
+    """Send ``path`` from inside ``directory`` with :func:`send_file`.
+
+    ``path`` may come from the client: it is joined safely and a path that
+    escapes ``directory`` or does not name a regular file raises
+    :exc:`~werkzeug.exceptions.NotFound`. ``directory`` is relative to the
+    app's root path and must not come from the client.
+    """
+    return werkzeug.utils.send_from_directory(  # type: ignore[return-value]
+        directory, path, **_send_file_kwargs(**kwargs)
+    )
+
+
+def get_root_path(import_name: str) -> str:
+    """The folder that holds the module or package ``import_name``.
+
+    Falls back to the current working directory when the module cannot be
+    located (for example ``__main__`` in an interactive session).
+
+    :meta private:
+    """
+    mod = sys.modules.get(import_name)
+    mod_file = getattr(mod, "__file__", None) if mod is not None else None
+    if mod_file is not None:
+        return os.path.dirname(os.path.abspath(mod_file))
+
+    try:
+        spec = importlib.util.find_spec(import_name)
+    except (ImportError, ValueError):
+        spec = None
+    loader = spec.loader if spec is not None else None
+    if loader is None:
+        return os.getcwd()
+
+    get_filename = getattr(loader, "get_filename", None)
+    if get_filename is not None:
+        filename = get_filename(import_name)
+    else:
+        # A loader that cannot tell the file name: import the module and look.
+        __import__(import_name)
+        filename = getattr(sys.modules[import_name], "__file__", None)
+        if filename is None:
+            raise RuntimeError(
+                f"No root path can be found for the module {import_name!r}."
+                " It may come from an import hook that gives no file name, or"
+                " be a namespace package. Pass the root path explicitly."
+            )
+    return os.path.dirname(os.path.abspath(filename))
+
+
+@lru_cache(maxsize=None)
+def _split_blueprint_path(name: str) -> list[str]:
+    """``"a.b.c"`` -> ``["a.b.c", "a.b", "a"]``: a nested blueprint's name
+    followed by each of its parents' names.
+
+    The result is cached and shared: callers must not modify it.
+    """
+    # PERF: called for every request with a blueprint; the cache makes it a
+    # dict lookup.
+    out = [name]
+    while "." in name:
+        name = name.rpartition(".")[0]
+        out.append(name)
+    return out
