@@ -71,8 +71,6 @@ def extensions():
         language_level=3,
         compiler_directives={
             "binding": False,
-            "boundscheck": False,
-            "wraparound": False,
             "embedsignature": True,
         },
     )

@@ -26,6 +26,8 @@ __all__ = ["Local", "LocalStack", "LocalProxy", "LocalManager", "release_local"]
 T = t.TypeVar("T")
 
 _MISSING: t.Any = object()
+# Never mutated: writes always store a new list.
+_EMPTY_STACK: list[t.Any] = []
 
 
 def release_local(local: Local | LocalStack[t.Any]) -> None:
@@ -60,11 +62,17 @@ class Local:
     def __release_local__(self) -> None:
         self.__storage.set({})
 
-    def __getattr__(self, name: str) -> t.Any:
-        value = self.__storage.get({}).get(name, _MISSING)
-        if value is _MISSING:
-            raise AttributeError(name)
+    # PERF: stored values are looked up before the class, so a read costs one
+    # call and no failed normal lookup; the class's own (underscore)
+    # attributes still win, as with normal lookup.
+    def __getattribute__(self, name: str) -> t.Any:
+        value = _local_storage(self).get(_EMPTY_DICT).get(name, _MISSING)
+        if value is _MISSING or (name[:1] == "_" and hasattr(Local, name)):
+            return object.__getattribute__(self, name)
         return value
+
+    def __getattr__(self, name: str) -> t.Any:
+        raise AttributeError(name)
 
     def __setattr__(self, name: str, value: t.Any) -> None:
         values = self.__storage.get({}).copy()
@@ -78,6 +86,10 @@ class Local:
         values = values.copy()
         del values[name]
         self.__storage.set(values)
+
+
+_local_storage = Local._Local__storage.__get__  # type: ignore[attr-defined]
+_EMPTY_DICT: dict[str, t.Any] = {}
 
 
 class LocalStack(t.Generic[T]):
@@ -99,7 +111,7 @@ class LocalStack(t.Generic[T]):
 
     def push(self, obj: T) -> list[T]:
         """Push ``obj`` onto the stack and return the new stack."""
-        stack = self._storage.get([])
+        stack = self._storage.get(_EMPTY_STACK)
         # NOTE: a new list, never an append, so copied contexts stay apart.
         stack = [*stack, obj]
         self._storage.set(stack)
@@ -107,7 +119,7 @@ class LocalStack(t.Generic[T]):
 
     def pop(self) -> T | None:
         """Remove the top item and return it, or None if the stack is empty."""
-        stack = self._storage.get([])
+        stack = self._storage.get(_EMPTY_STACK)
         if not stack:
             return None
         self._storage.set(stack[:-1])
@@ -116,7 +128,7 @@ class LocalStack(t.Generic[T]):
     @property
     def top(self) -> T | None:
         """The top item, or None if the stack is empty."""
-        stack = self._storage.get([])
+        stack = self._storage.get(_EMPTY_STACK)
         return stack[-1] if stack else None
 
     def __call__(
@@ -167,63 +179,62 @@ class LocalManager:
 
 _DEFAULT_UNBOUND = "object is not bound"
 
-# Which kind of thing a proxy reads from; the getter closures below are
-# specialised per kind so that a lookup does one branch-free call.
+# The getter closures below are specialised per kind of local, so that a
+# lookup is one call with no branching on the kind.
 
 
 def _make_getter(local: t.Any, name: str | None, unbound: str) -> t.Callable[[], t.Any]:
+    # As werkzeug: ``name`` is read with attrgetter, so "a.b" reads obj.a.b.
+    get_name = None if name is None else operator.attrgetter(name)
+
     if isinstance(local, ContextVar):
         var_get = local.get
-        if name is None:
 
-            def get_object() -> t.Any:
-                obj = var_get(_MISSING)
-                if obj is _MISSING:
-                    raise RuntimeError(unbound)
-                return obj
-
-        else:
-
-            def get_object() -> t.Any:
-                obj = var_get(_MISSING)
-                if obj is _MISSING:
-                    raise RuntimeError(unbound)
-                return getattr(obj, name)
+        def get_object() -> t.Any:
+            # NOTE: var_get() honours the ContextVar's own default.
+            try:
+                obj = var_get()
+            except LookupError:
+                raise RuntimeError(unbound) from None
+            return obj if get_name is None else get_name(obj)
 
         return get_object
 
     if isinstance(local, Local):
-        if name is None:
+        if get_name is None:
             raise TypeError("'name' is required when proxying a 'Local' object.")
+        get_local = get_name
 
         def get_object() -> t.Any:
             try:
-                return getattr(local, name)
+                return get_local(local)
             except AttributeError:
                 raise RuntimeError(unbound) from None
 
         return get_object
 
     if isinstance(local, LocalStack):
-        storage = local._storage
+        storage_get = local._storage.get
 
         def get_object() -> t.Any:
-            stack = storage.get(None)
-            if not stack:
+            stack = storage_get(_EMPTY_STACK)
+            if not stack or stack[-1] is None:
                 raise RuntimeError(unbound)
             obj = stack[-1]
-            if obj is None:
-                raise RuntimeError(unbound)
-            return obj if name is None else getattr(obj, name)
+            return obj if get_name is None else get_name(obj)
 
         return get_object
 
     if callable(local):
-        if name is None:
-            return local  # type: ignore[no-any-return]
+        if get_name is None:
 
-        def get_object() -> t.Any:
-            return getattr(local(), name)
+            def get_object() -> t.Any:
+                return local()
+
+        else:
+
+            def get_object() -> t.Any:
+                return get_name(local())
 
         return get_object
 
