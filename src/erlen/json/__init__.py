@@ -1,0 +1,103 @@
+"""JSON helpers that follow the current application's JSON provider.
+
+Inside an application context, :func:`dumps`, :func:`dump`, :func:`loads`
+and :func:`load` call ``app.json``, so an app that swaps or configures its
+provider changes them too. Outside one they fall back to the standard
+library, with :meth:`.DefaultJSONProvider.default` added to :func:`dumps` so
+dates, decimals, UUIDs, dataclasses and HTML objects still serialize.
+"""
+
+from __future__ import annotations
+
+import json as _json
+import typing as t
+
+from ..globals import _cv_app
+from ..globals import _no_app_msg
+from .provider import _default
+
+if t.TYPE_CHECKING:  # pragma: no cover
+    from ..wrappers import Response
+
+
+def dumps(obj: t.Any, **kwargs: t.Any) -> str:
+    """Serialize ``obj`` to a JSON string.
+
+    :param obj: The data to serialize.
+    :param kwargs: Passed to the provider's (or :func:`json.dumps`'s)
+        ``dumps``.
+    """
+    ctx = _cv_app.get(None)
+
+    if ctx is not None:
+        return ctx.app.json.dumps(obj, **kwargs)  # type: ignore[no-any-return]
+
+    kwargs.setdefault("default", _default)
+    return _json.dumps(obj, **kwargs)
+
+
+def dump(obj: t.Any, fp: t.IO[str], **kwargs: t.Any) -> None:
+    """Serialize ``obj`` as JSON and write it to the text file ``fp``.
+
+    :param obj: The data to serialize.
+    :param fp: A file opened for writing text.
+    :param kwargs: Passed to the provider's (or :func:`json.dump`'s) ``dump``.
+    """
+    ctx = _cv_app.get(None)
+
+    if ctx is not None:
+        ctx.app.json.dump(obj, fp, **kwargs)
+        return
+
+    kwargs.setdefault("default", _default)
+    _json.dump(obj, fp, **kwargs)
+
+
+def loads(s: str | bytes, **kwargs: t.Any) -> t.Any:
+    """Deserialize a JSON string or bytes.
+
+    :param s: The text or UTF-8 bytes to parse.
+    :param kwargs: Passed to the provider's (or :func:`json.loads`'s)
+        ``loads``.
+    """
+    ctx = _cv_app.get(None)
+
+    if ctx is not None:
+        return ctx.app.json.loads(s, **kwargs)
+
+    return _json.loads(s, **kwargs)
+
+
+def load(fp: t.IO[t.AnyStr], **kwargs: t.Any) -> t.Any:
+    """Deserialize JSON read from the file ``fp``.
+
+    :param fp: A file opened for reading text or UTF-8 bytes.
+    :param kwargs: Passed to the provider's (or :func:`json.load`'s) ``load``.
+    """
+    ctx = _cv_app.get(None)
+
+    if ctx is not None:
+        return ctx.app.json.load(fp, **kwargs)
+
+    return _json.load(fp, **kwargs)
+
+
+def jsonify(*args: t.Any, **kwargs: t.Any) -> Response:
+    """Return a response whose body is the arguments serialized as JSON,
+    with the ``application/json`` mimetype.
+
+    One positional argument is serialized as it is, several become a list,
+    and keyword arguments become an object. Passing both positional and
+    keyword arguments is a :exc:`TypeError`. The output is indented when the
+    app is in debug mode.
+
+    A view can also return a dict or list directly, which does the same.
+
+    :raises RuntimeError: Outside of an application context.
+    """
+    ctx = _cv_app.get(None)
+
+    if ctx is None:
+        raise RuntimeError(_no_app_msg)
+
+    return ctx.app.json.response(*args, **kwargs)  # type: ignore[no-any-return]

@@ -1,0 +1,444 @@
+"""Sessions: the session objects and the interface that loads and saves them.
+
+The default, :class:`SecureCookieSessionInterface`, keeps the whole session in
+a cookie signed with the app's secret key. Its wire format is Flask's, so a
+cookie written by a Flask app with the same secret key loads here and back.
+"""
+
+from __future__ import annotations
+
+import collections.abc as c
+import hashlib
+import typing as t
+from datetime import datetime
+from datetime import timezone
+
+from itsdangerous import URLSafeTimedSerializer
+
+from .json.tag import TaggedJSONSerializer
+
+if t.TYPE_CHECKING:  # pragma: no cover
+    from .app import Flask
+    from .wrappers import Request
+    from .wrappers import Response
+
+_missing = object()
+
+
+class SessionMixin(c.MutableMapping[str, t.Any]):
+    """Adds the session attributes to a mapping. A custom session class can
+    be as simple as ``class Session(dict, SessionMixin): pass``."""
+
+    @property
+    def permanent(self) -> bool:
+        """Whether the session outlives the browser session; stored as the
+        ``"_permanent"`` key. A permanent session's cookie expires after
+        ``PERMANENT_SESSION_LIFETIME``."""
+        return self.get("_permanent", False)  # type: ignore[no-any-return]
+
+    @permanent.setter
+    def permanent(self, value: bool) -> None:
+        self["_permanent"] = bool(value)
+
+    new = False
+    """Whether the session was just created. Not every backend can tell, so
+    the default is always ``False``; do not rely on it."""
+
+    modified = True
+    """Whether the session changed and must be saved. Backends that cannot
+    track changes leave it ``True`` so that the session is always saved."""
+
+    accessed = False
+    """Whether the session was read or written during the request. When it
+    is, the response gets ``Vary: Cookie``."""
+
+
+class SecureCookieSession(dict, SessionMixin):  # type: ignore[type-arg]
+    """The session of :class:`SecureCookieSessionInterface`: a dict that
+    records its own use.
+
+    Any change through the dict's own methods sets :attr:`modified`; reading
+    a key (``session[key]``, :meth:`get`, :meth:`setdefault`) or changing the
+    session sets :attr:`accessed`. Changes made inside a mutable value, such
+    as appending to a list stored in the session, are not seen: set
+    ``session.modified = True`` yourself after those.
+
+    :attr:`new` is always ``False``: an empty cookie cannot be told apart
+    from a new session.
+    """
+
+    modified = False
+    """Set when the session data changes; the cookie is only written back
+    when it is ``True`` (or the session is permanent and refreshed on each
+    request)."""
+
+    def __init__(self, initial: c.Mapping[str, t.Any] | c.Iterable[tuple[str, t.Any]] | None = None) -> None:
+        if initial is None:
+            super().__init__()
+        else:
+            super().__init__(initial)
+
+    @property
+    def permanent(self) -> bool:
+        """Whether the session outlives the browser session; stored as the
+        ``"_permanent"`` key.
+
+        Reading it does not mark the session accessed: the session interface
+        reads it while saving, and that must not add ``Vary: Cookie`` to
+        responses whose view never touched the session.
+        """
+        return dict.get(self, "_permanent", False)  # type: ignore[no-any-return]
+
+    @permanent.setter
+    def permanent(self, value: bool) -> None:
+        self["_permanent"] = bool(value)
+
+    def __getitem__(self, key: str) -> t.Any:
+        self.accessed = True
+        return super().__getitem__(key)
+
+    def get(self, key: str, default: t.Any = None) -> t.Any:
+        self.accessed = True
+        return super().get(key, default)
+
+    def setdefault(self, key: str, default: t.Any = None) -> t.Any:
+        self.accessed = True
+
+        if key not in self:
+            self.modified = True
+
+        return super().setdefault(key, default)
+
+    def __setitem__(self, key: str, value: t.Any) -> None:
+        self.accessed = self.modified = True
+        super().__setitem__(key, value)
+
+    def __delitem__(self, key: str) -> None:
+        self.accessed = self.modified = True
+        super().__delitem__(key)
+
+    def clear(self) -> None:
+        self.accessed = self.modified = True
+        super().clear()
+
+    def pop(self, key: str, default: t.Any = _missing) -> t.Any:
+        self.accessed = True
+
+        if key in self:
+            self.modified = True
+        elif default is not _missing:
+            return default
+
+        return super().pop(key)
+
+    def popitem(self) -> tuple[str, t.Any]:
+        self.accessed = self.modified = True
+        return super().popitem()
+
+    def update(self, *args: t.Any, **kwargs: t.Any) -> None:
+        self.accessed = self.modified = True
+        super().update(*args, **kwargs)
+
+    def __ior__(self, other: t.Any) -> SecureCookieSession:  # type: ignore[override]
+        self.update(other)
+        return self
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {dict.__repr__(self)}>"
+
+
+class NullSession(SecureCookieSession):
+    """The session used when sessions are unavailable, because no secret key
+    is set. It reads as an empty session, and any attempt to change it
+    raises a :exc:`RuntimeError` that says how to fix the setup."""
+
+    def _fail(self, *args: t.Any, **kwargs: t.Any) -> t.NoReturn:
+        raise RuntimeError(
+            "The session is unavailable because no secret key was set."
+            " Set the secret_key on the application to something unique"
+            " and secret."
+        )
+
+    __setitem__ = __delitem__ = clear = pop = popitem = update = setdefault = _fail  # type: ignore[assignment]
+    __ior__ = _fail  # type: ignore[assignment]
+    del _fail
+
+
+class SessionInterface:
+    """The interface between the app and a session backend. Subclasses
+    implement :meth:`open_session` and :meth:`save_session`; everything else
+    has defaults driven by the app's config.
+
+    Install one by assigning it to ``app.session_interface``. The session
+    object it returns must be a mapping with :class:`SessionMixin`'s
+    attributes; ``class Session(dict, SessionMixin)`` is enough.
+
+    If :meth:`open_session` returns ``None``, the app uses
+    :meth:`make_null_session` instead. Requests for the same session can run
+    at the same time, and sessions are opened and saved in the order requests
+    start and finish, so a backend that shares storage must synchronize its
+    own reads and writes.
+    """
+
+    null_session_class: type[NullSession] = NullSession
+    """The class :meth:`make_null_session` instantiates and
+    :meth:`is_null_session` checks for."""
+
+    pickle_based = False
+    """Whether the backend stores pickled data; extensions can read it."""
+
+    def make_null_session(self, app: Flask) -> NullSession:
+        """Return the session to use when the real one could not be loaded,
+        an instance of :attr:`null_session_class`."""
+        return self.null_session_class()
+
+    def is_null_session(self, obj: object) -> bool:
+        """Whether ``obj`` is a null session; null sessions are never
+        saved."""
+        return isinstance(obj, self.null_session_class)
+
+    def get_cookie_name(self, app: Flask) -> str:
+        """The session cookie's name, ``SESSION_COOKIE_NAME``."""
+        return app.config["SESSION_COOKIE_NAME"]  # type: ignore[no-any-return]
+
+    def get_cookie_domain(self, app: Flask) -> str | None:
+        """The cookie's ``Domain``, ``SESSION_COOKIE_DOMAIN``. When unset the
+        browser only sends the cookie back to the exact host that set it."""
+        return app.config["SESSION_COOKIE_DOMAIN"]  # type: ignore[no-any-return]
+
+    def get_cookie_path(self, app: Flask) -> str:
+        """The cookie's ``Path``: ``SESSION_COOKIE_PATH``, or else
+        ``APPLICATION_ROOT``."""
+        config = app.config
+        return config["SESSION_COOKIE_PATH"] or config["APPLICATION_ROOT"]  # type: ignore[no-any-return]
+
+    def get_cookie_httponly(self, app: Flask) -> bool:
+        """Whether the cookie is ``HttpOnly``, ``SESSION_COOKIE_HTTPONLY``."""
+        return app.config["SESSION_COOKIE_HTTPONLY"]  # type: ignore[no-any-return]
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        """Whether the cookie is ``Secure``, ``SESSION_COOKIE_SECURE``."""
+        return app.config["SESSION_COOKIE_SECURE"]  # type: ignore[no-any-return]
+
+    def get_cookie_samesite(self, app: Flask) -> str | None:
+        """The cookie's ``SameSite`` (``"Strict"``, ``"Lax"`` or ``None``),
+        ``SESSION_COOKIE_SAMESITE``."""
+        return app.config["SESSION_COOKIE_SAMESITE"]  # type: ignore[no-any-return]
+
+    def get_cookie_partitioned(self, app: Flask) -> bool:
+        """Whether the cookie is ``Partitioned`` (CHIPS),
+        ``SESSION_COOKIE_PARTITIONED``."""
+        return app.config["SESSION_COOKIE_PARTITIONED"]  # type: ignore[no-any-return]
+
+    def get_expiration_time(self, app: Flask, session: SessionMixin) -> datetime | None:
+        """When the cookie expires: now plus the app's
+        ``permanent_session_lifetime`` for a permanent session, ``None``
+        (end of the browser session) otherwise."""
+        if session.permanent:
+            return datetime.now(timezone.utc) + app.permanent_session_lifetime
+
+        return None
+
+    def should_set_cookie(self, app: Flask, session: SessionMixin) -> bool:
+        """Whether the response must carry the cookie: when the session was
+        modified, or when it is permanent and ``SESSION_REFRESH_EACH_REQUEST``
+        is on (which pushes the expiry date forward on every request)."""
+        if session.modified:
+            return True
+
+        return bool(session.permanent and app.config["SESSION_REFRESH_EACH_REQUEST"])
+
+    def open_session(self, app: Flask, request: Request) -> SessionMixin | None:
+        """Load the session for ``request``. Called when the request context
+        is pushed, before the URL is matched.
+
+        Return ``None`` when the session cannot be loaded for a reason that
+        is not an error (for example, no secret key); the app then uses
+        :meth:`make_null_session`.
+        """
+        raise NotImplementedError()
+
+    def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
+        """Store the session, usually by setting a cookie on ``response``.
+        Called after the response is made and the ``after_request``
+        functions ran; skipped for null sessions."""
+        raise NotImplementedError()
+
+
+session_json_serializer = TaggedJSONSerializer()
+"""The tagged JSON serializer that session cookies use."""
+
+
+def _lazy_sha1(string: bytes = b"") -> t.Any:
+    # Looked up at call time: a FIPS build of Python may lack SHA-1, and that
+    # must not break importing this module when the app uses another digest.
+    return hashlib.sha1(string)
+
+
+class SecureCookieSessionInterface(SessionInterface):
+    """Stores the session in a cookie signed (not encrypted) by
+    :mod:`itsdangerous` with the app's secret key. The client can read the
+    data but cannot change it. Keys in ``SECRET_KEY_FALLBACKS`` are accepted
+    when verifying; new cookies are always signed with ``secret_key``.
+    """
+
+    salt = "cookie-session"
+    """Mixed into the secret key, so that signatures made for sessions are
+    not valid for anything else."""
+
+    digest_method = staticmethod(_lazy_sha1)
+    """The hash function of the HMAC signature (SHA-1)."""
+
+    key_derivation = "hmac"
+    """How itsdangerous derives the signing key from the secret key."""
+
+    serializer = session_json_serializer
+    """Turns the session dict into the cookie payload and back."""
+
+    session_class = SecureCookieSession
+    """The class of the sessions this interface opens."""
+
+    def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
+        """Return the serializer that signs and verifies the cookie for
+        ``app``, or ``None`` when the app has no secret key.
+
+        The serializer is cached per key set, so it is built again only when
+        ``secret_key``, ``SECRET_KEY_FALLBACKS`` or this interface's
+        ``salt``, ``serializer``, ``key_derivation`` or ``digest_method``
+        change.
+        """
+        secret_key = app.secret_key
+
+        if not secret_key:
+            return None
+
+        fallbacks = app.config["SECRET_KEY_FALLBACKS"]
+        # PERF: building the serializer (and itsdangerous' key derivation per
+        # signer) costs more than signing itself; reuse it while the inputs
+        # stay the same. id() is safe for the two objects because the cached
+        # serializer keeps them alive.
+        cache_key = (
+            secret_key,
+            tuple(fallbacks) if fallbacks else (),
+            self.salt,
+            self.key_derivation,
+            id(self.digest_method),
+            id(self.serializer),
+        )
+
+        try:
+            cache = self._erlen_signers
+        except AttributeError:
+            cache = self._erlen_signers = {}
+
+        try:
+            return cache[cache_key]  # type: ignore[no-any-return]
+        except KeyError:
+            pass
+        except TypeError:
+            # Unhashable key material: build it every time.
+            return self._make_signing_serializer(secret_key, fallbacks)
+
+        signer = self._make_signing_serializer(secret_key, fallbacks)
+
+        if len(cache) >= 16:
+            # Keys rotate rarely; a bound keeps tests that change the key on
+            # every request from growing the cache forever.
+            cache.clear()
+
+        cache[cache_key] = signer
+        return signer
+
+    def _make_signing_serializer(
+        self, secret_key: str | bytes, fallbacks: t.Iterable[str | bytes] | None
+    ) -> URLSafeTimedSerializer:
+        # itsdangerous signs with the last key and verifies with all of them.
+        keys: list[str | bytes] = list(fallbacks) if fallbacks else []
+        keys.append(secret_key)
+        return URLSafeTimedSerializer(
+            keys,  # type: ignore[arg-type]
+            salt=self.salt,
+            serializer=self.serializer,
+            signer_kwargs={
+                "key_derivation": self.key_derivation,
+                "digest_method": self.digest_method,
+            },
+        )
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        """Load the session from the request's cookie. A missing, tampered,
+        expired or unreadable cookie gives an empty session. Returns ``None``
+        when the app has no secret key."""
+        signer = self.get_signing_serializer(app)
+
+        if signer is None:
+            return None
+
+        # PERF: with no Cookie header at all there is nothing to parse or
+        # verify, and the request's cookie mapping need not be built.
+        if not request.environ.get("HTTP_COOKIE"):
+            return self.session_class()
+
+        value = request.cookies.get(self.get_cookie_name(app))
+
+        if not value:
+            return self.session_class()
+
+        max_age = int(app.permanent_session_lifetime.total_seconds())
+
+        try:
+            data = signer.loads(value, max_age=max_age)
+        except Exception:
+            # Bad signatures and expired cookies (BadSignature), but also a
+            # cookie that verifies yet does not decode (an old format, a
+            # changed serializer): all mean "no session", never a 500.
+            return self.session_class()
+
+        if not isinstance(data, dict):
+            return self.session_class()
+
+        return self.session_class(data)
+
+    def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
+        """Write the session to the response's cookie.
+
+        ``Vary: Cookie`` is added when the session was accessed or the cookie
+        is set or deleted. A session that was emptied deletes the cookie; an
+        empty, unmodified one sets nothing; otherwise the cookie is set when
+        :meth:`should_set_cookie` says so.
+        """
+        if session.accessed:
+            response.vary.add("Cookie")
+
+        if not session:
+            if session.modified:
+                response.delete_cookie(
+                    self.get_cookie_name(app),
+                    domain=self.get_cookie_domain(app),
+                    path=self.get_cookie_path(app),
+                    secure=self.get_cookie_secure(app),
+                    partitioned=self.get_cookie_partitioned(app),
+                    samesite=self.get_cookie_samesite(app),
+                    httponly=self.get_cookie_httponly(app),
+                )
+                response.vary.add("Cookie")
+
+            return
+
+        if not self.should_set_cookie(app, session):
+            return
+
+        signer = self.get_signing_serializer(app)
+        assert signer is not None, "save_session needs a secret key"
+        response.set_cookie(
+            self.get_cookie_name(app),
+            signer.dumps(dict(session)),  # type: ignore[arg-type]
+            expires=self.get_expiration_time(app, session),
+            httponly=self.get_cookie_httponly(app),
+            domain=self.get_cookie_domain(app),
+            path=self.get_cookie_path(app),
+            secure=self.get_cookie_secure(app),
+            partitioned=self.get_cookie_partitioned(app),
+            samesite=self.get_cookie_samesite(app),
+        )
+        response.vary.add("Cookie")

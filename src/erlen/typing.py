@@ -1,0 +1,116 @@
+"""Type aliases for the callables and values an application works with."""
+
+from __future__ import annotations
+
+import collections.abc as cabc
+import typing as t
+
+if t.TYPE_CHECKING:  # pragma: no cover
+    from _typeshed.wsgi import WSGIApplication  # noqa: F401
+    from werkzeug.datastructures import Headers  # noqa: F401
+    from werkzeug.sansio.response import Response  # noqa: F401
+
+ResponseValue = t.Union[
+    "Response",
+    str,
+    bytes,
+    list[t.Any],
+    t.Mapping[str, t.Any],
+    t.Iterator[str],
+    t.Iterator[bytes],
+    cabc.AsyncIterable[str],
+    cabc.AsyncIterable[bytes],
+]
+"""What a view may return as a body: a response, text, bytes, a list or
+mapping (sent as JSON), or a (sync or async) iterator of text or bytes."""
+
+HeaderValue = t.Union[str, list[str], tuple[str, ...]]
+"""One header's value, or several values for the same name."""
+
+HeadersValue = t.Union[
+    "Headers",
+    t.Mapping[str, HeaderValue],
+    t.Sequence[tuple[str, HeaderValue]],
+]
+"""Headers a view may return: a ``Headers`` object, a mapping, or pairs."""
+
+ResponseReturnValue = t.Union[
+    ResponseValue,
+    tuple[ResponseValue, HeadersValue],
+    tuple[ResponseValue, int],
+    tuple[ResponseValue, int, HeadersValue],
+    "WSGIApplication",
+]
+"""Everything a view may return: a body, optionally in a tuple with a
+status and/or headers, or a WSGI application."""
+
+ResponseClass = t.TypeVar("ResponseClass", bound="Response")
+"""A response type, for callables that return what they were given."""
+
+StatusCode = int
+"""An HTTP status code."""
+
+AppOrBlueprintKey = t.Optional[str]
+"""The key of per-blueprint registries: a blueprint's name, or ``None``
+for the application itself."""
+
+AfterRequestCallable = t.Union[
+    t.Callable[[ResponseClass], ResponseClass],
+    t.Callable[[ResponseClass], t.Awaitable[ResponseClass]],
+]
+"""An ``after_request`` function: takes the response and returns one."""
+
+BeforeFirstRequestCallable = t.Union[t.Callable[[], None], t.Callable[[], t.Awaitable[None]]]
+"""A ``before_first_request`` function (removed from Flask 3; kept for the
+compatibility shim)."""
+
+BeforeRequestCallable = t.Union[
+    t.Callable[[], t.Optional[ResponseReturnValue]],
+    t.Callable[[], t.Awaitable[t.Optional[ResponseReturnValue]]],
+]
+"""A ``before_request`` function: returns ``None``, or a value that becomes
+the response and skips the view."""
+
+ShellContextProcessorCallable = t.Callable[[], dict[str, t.Any]]
+"""A shell context processor: returns names for ``flask shell``."""
+
+TeardownCallable = t.Union[
+    t.Callable[[t.Optional[BaseException]], None],
+    t.Callable[[t.Optional[BaseException]], t.Awaitable[None]],
+]
+"""A teardown function: takes the unhandled error, if any."""
+
+TemplateContextProcessorCallable = t.Union[
+    t.Callable[[], dict[str, t.Any]],
+    t.Callable[[], t.Awaitable[dict[str, t.Any]]],
+]
+"""A template context processor: returns names for templates."""
+
+TemplateFilterCallable = t.Callable[..., t.Any]
+"""A Jinja filter."""
+
+TemplateGlobalCallable = t.Callable[..., t.Any]
+"""A Jinja global function."""
+
+TemplateTestCallable = t.Callable[..., bool]
+"""A Jinja test."""
+
+URLDefaultCallable = t.Callable[[str, dict[str, t.Any]], None]
+"""A URL defaults function: takes the endpoint and the values dict, and
+fills in values."""
+
+URLValuePreprocessorCallable = t.Callable[[t.Optional[str], t.Optional[dict[str, t.Any]]], None]
+"""A URL value preprocessor: takes the endpoint and the view arguments, and
+may change them."""
+
+ErrorHandlerCallable = t.Union[
+    t.Callable[[t.Any], ResponseReturnValue],
+    t.Callable[[t.Any], t.Awaitable[ResponseReturnValue]],
+]
+"""An error handler: takes the exception and returns a response value."""
+
+RouteCallable = t.Union[
+    t.Callable[..., ResponseReturnValue],
+    t.Callable[..., t.Awaitable[ResponseReturnValue]],
+]
+"""A view function, sync or async."""
