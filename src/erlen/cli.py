@@ -166,7 +166,6 @@ def _parse_app_expression(
 def find_app_by_string(module: ModuleType, app_name: str) -> Flask:
     """Get the app from ``module`` by ``app_name``: an attribute name, or a
     factory call with literal arguments such as ``create_app("dev")``."""
-    Flask = _flask_class()
     attr_name, args, kwargs = _parse_app_expression(app_name)
     mod_name = module.__name__
 
@@ -190,7 +189,7 @@ def find_app_by_string(module: ModuleType, app_name: str) -> Flask:
     else:
         app = attr
 
-    if isinstance(app, Flask):
+    if isinstance(app, _flask_class()):
         return app
     raise NoAppException(
         f"A valid Flask application was not obtained from '{mod_name}:{app_name}'."

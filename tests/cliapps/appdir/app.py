@@ -1,0 +1,3 @@
+from erlen import Flask
+
+server = Flask("from_app_py")

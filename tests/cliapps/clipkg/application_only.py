@@ -1,0 +1,3 @@
+from erlen import Flask
+
+application = Flask("named_application")

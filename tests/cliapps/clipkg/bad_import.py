@@ -1,0 +1,1 @@
+import erlen_tests_missing_dependency  # noqa: F401

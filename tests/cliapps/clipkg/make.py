@@ -1,0 +1,5 @@
+from erlen import Flask
+
+
+def make_app():
+    return Flask("made")

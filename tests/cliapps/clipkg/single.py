@@ -1,0 +1,3 @@
+from erlen import Flask
+
+website = Flask("single_site")

@@ -1,0 +1,4 @@
+from erlen import Flask
+
+first = Flask("first")
+second = Flask("second")

@@ -1,0 +1,3 @@
+from erlen import Flask
+
+app = Flask("from_wsgi")
