@@ -52,7 +52,7 @@ DEFAULT_ROLES = {
 }
 
 # Preferred order of rows in a table; unknown rows come after, by name.
-ROW_ORDER = ["cython", "python", "erlen", "werkzeug", "flask", "floor"]
+ROW_ORDER = ["cython", "python", "erlen", "flask", "werkzeug", "floor"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -62,6 +62,7 @@ class Row:
     role: str
     ops: int
     seconds: float  # the chosen statistic for one benchmarked call
+    core: str | None = None  # for erlen rows: which core was active
 
     @property
     def per_op(self) -> float:
@@ -146,6 +147,7 @@ def load_rows(report: dict[str, t.Any], stat: str) -> dict[str, dict[str, Row]]:
             role=str(extra.get("role") or DEFAULT_ROLES.get(name, "reference")),
             ops=int(extra.get("ops") or 1),
             seconds=float(bench["stats"][stat]),
+            core=extra.get("core"),
         )
         groups.setdefault(group, {})[name] = row
     return groups
@@ -195,6 +197,9 @@ def group_table(group: str, rows: dict[str, Row], stat: str) -> list[str]:
             f" | {vs_floor} | {vs_peer} |"
         )
     lines.append("")
+    for name in sorted(rows, key=sort_key):
+        if rows[name].core:
+            lines += [f"`{name}` ran on the `{rows[name].core}` core.", ""]
     return lines
 
 
@@ -204,7 +209,9 @@ def check_targets(groups: dict[str, dict[str, Row]]) -> tuple[list[str], bool]:
     for target in TARGETS:
         names = sorted(groups) if target.group == "*" else [target.group]
         for group in names:
-            rows = groups.get(group, {})
+            if group not in groups:
+                continue  # that benchmark was not run
+            rows = groups[group]
             row, other = rows.get(target.row), rows.get(target.other)
             if target.group == "*" and (row is None or other is None):
                 continue  # wildcard targets only apply where both rows exist
@@ -224,6 +231,8 @@ def check_targets(groups: dict[str, dict[str, Row]]) -> tuple[list[str], bool]:
             lines.append(
                 f"| {target.label} | {group} | {measured} | {'PASS' if passed else 'FAIL'} |"
             )
+    if len(lines) == 4:
+        lines.append("| (no target applies to the groups that ran) | | | |")
     lines.append("")
     return lines, ok
 

@@ -1,0 +1,92 @@
+"""Whole-request benchmarks: erlen next to Flask and the floors.
+
+Each benchmarked call makes ``REQUESTS`` requests in process, as a WSGI
+server would: ``app(environ, start_response)`` with a fresh copy of a
+prebuilt environ and a fresh input stream, the response iterable consumed and
+closed. Every row's response is checked once first, so a broken app cannot
+produce a fast number.
+
+Rows: ``erlen`` (whichever core ``erlen.local`` picked), ``flask``, ``floor``
+(a bare WSGI callable) and, for hello, ``werkzeug`` (bare werkzeug
+Request/Response).
+"""
+
+from __future__ import annotations
+
+import json
+import typing as t
+
+import pytest
+
+import apps
+
+REQUESTS = 10
+
+ROLES = {"erlen": "subject", "flask": "peer", "werkzeug": "reference", "floor": "floor"}
+
+
+def framework(row: str) -> t.Any:
+    try:
+        return apps.load_framework(row)
+    except ImportError as exc:
+        if row == "erlen":
+            pytest.skip(f"erlen.Flask is not importable yet: {exc}")
+        raise
+
+
+def core_of(row: str) -> str | None:
+    if row != "erlen":
+        return None
+    from erlen import local
+
+    return "cython" if local.COMPILED else "python"
+
+
+def bench_requests(benchmark: t.Any, row: str, app: apps.WSGIApp, environ: dict[str, t.Any]) -> None:
+    benchmark.extra_info["row"] = row
+    benchmark.extra_info["role"] = ROLES[row]
+    benchmark.extra_info["ops"] = REQUESTS
+    core = core_of(row)
+    if core is not None:
+        benchmark.extra_info["core"] = core
+    benchmark(apps.request_loop(app, environ, REQUESTS))
+
+
+@pytest.mark.benchmark(group="request-hello")
+@pytest.mark.parametrize("row", ["erlen", "flask", "werkzeug", "floor"])
+def test_request_hello(benchmark, row):
+    if row in apps.FRAMEWORKS:
+        app = apps.build_hello(framework(row))
+    elif row == "werkzeug":
+        app = apps.werkzeug_hello()
+    else:
+        app = apps.bare_wsgi_hello()
+    environ = apps.hello_environ()
+
+    status, headers, body = apps.call(app, environ)
+    assert status == "200 OK"
+    assert body == apps.HELLO_BODY.encode()
+    assert headers["content-type"].startswith("text/html")
+
+    bench_requests(benchmark, row, app, environ)
+
+
+@pytest.mark.benchmark(group="request-realistic")
+@pytest.mark.parametrize("row", ["erlen", "flask", "floor"])
+def test_request_realistic(benchmark, row):
+    if row in apps.FRAMEWORKS:
+        app = apps.build_realistic(framework(row))
+        environ = apps.realistic_environ(apps.session_cookie(app))
+    else:
+        app = apps.bare_wsgi_realistic()
+        environ = apps.realistic_environ(None)
+
+    status, headers, body = apps.call(app, environ)
+    assert status == "200 OK"
+    assert headers["content-type"] == "application/json"
+    assert json.loads(body) == apps.ITEM_JSON  # "user" proves the session loaded
+    assert headers[apps.ITEM_HEADER[0].lower()] == apps.ITEM_HEADER[1]
+    if row in apps.FRAMEWORKS:
+        assert headers["set-cookie"].startswith("session="), headers
+
+    bench_requests(benchmark, row, app, environ)
