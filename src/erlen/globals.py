@@ -40,3 +40,81 @@ _cv_request: ContextVar[RequestContext] = ContextVar("erlen.request_ctx")
 request_ctx: RequestContext = LocalProxy(_cv_request, unbound_message=_no_req_msg)  # type: ignore[assignment]
 request: Request = LocalProxy(_cv_request, "request", unbound_message=_no_req_msg)  # type: ignore[assignment]
 session: SessionMixin = LocalProxy(_cv_request, "session", unbound_message=_no_req_msg)  # type: ignore[assignment]
+
+
+class _LegacyContextStack:
+    """A stand-in for the ``LocalStack`` objects that Flask before 2.3
+    exposed as ``_app_ctx_stack`` and ``_request_ctx_stack``.
+
+    ``top`` is the current context; ``push(ctx)`` makes ``ctx`` current and
+    ``pop()`` removes the current one, both through the same ContextVar the
+    rest of the framework uses, so the proxies always agree with the stack.
+    The first use warns once that the API is deprecated.
+    """
+
+    def __init__(self, name: str, cv: ContextVar[t.Any], modern: str) -> None:
+        self._name = name
+        self._cv = cv
+        self._modern = modern
+        # The tokens of the contexts pushed through this object, per
+        # context (thread, task), so pop() can undo exactly those.
+        self._pushed: ContextVar[tuple[tuple[t.Any, t.Any], ...]] = ContextVar(
+            f"erlen.legacy.{name}", default=()
+        )
+        self._warned = False
+
+    def _warn(self) -> None:
+        if not self._warned:
+            self._warned = True
+            import warnings
+
+            warnings.warn(
+                f"'{self._name}' is deprecated and will be removed. Use"
+                f" {self._modern} instead.",
+                DeprecationWarning,
+                stacklevel=3,
+            )
+
+    @property
+    def top(self) -> t.Any:
+        """The current context, or ``None``."""
+        self._warn()
+        return self._cv.get(None)
+
+    def push(self, ctx: t.Any) -> None:
+        """Make ``ctx`` the current context."""
+        self._warn()
+        token = self._cv.set(ctx)
+        self._pushed.set((*self._pushed.get(), (ctx, token)))
+
+    def pop(self) -> t.Any:
+        """Remove the current context and return it (``None`` if there is
+        none). A context pushed normally is popped with its own ``pop()``,
+        so its teardown runs."""
+        self._warn()
+        top = self._cv.get(None)
+        if top is None:
+            return None
+        pushed = self._pushed.get()
+        if pushed and pushed[-1][0] is top:
+            self._cv.reset(pushed[-1][1])
+            self._pushed.set(pushed[:-1])
+        else:
+            top.pop()
+        return top
+
+    def __call__(self) -> t.Any:
+        return LocalProxy(lambda: self.top)
+
+    def __repr__(self) -> str:
+        return f"<legacy context stack {self._name!r}>"
+
+
+_app_ctx_stack: t.Any = _LegacyContextStack(
+    "_app_ctx_stack", _cv_app, "'erlen.globals.app_ctx' (or 'has_app_context()')"
+)
+_request_ctx_stack: t.Any = _LegacyContextStack(
+    "_request_ctx_stack",
+    _cv_request,
+    "'erlen.globals.request_ctx' (or 'has_request_context()')",
+)

@@ -1,0 +1,297 @@
+"""The application and request contexts, the ``g`` namespace, and the helpers
+that work on the current request context."""
+
+from __future__ import annotations
+
+import contextvars
+import sys
+import typing as t
+from functools import update_wrapper
+
+from werkzeug.exceptions import HTTPException
+
+from . import signals as _signals
+from .globals import _cv_app
+from .globals import _cv_request
+
+if t.TYPE_CHECKING:  # pragma: no cover
+    from types import TracebackType
+
+    from _typeshed.wsgi import WSGIEnvironment
+
+    from .app import Flask
+    from .sessions import SessionMixin
+    from .wrappers import Request
+
+_sentinel = object()
+
+F = t.TypeVar("F", bound=t.Callable[..., t.Any])
+
+
+class _AppCtxGlobals:
+    """The ``g`` object: a plain namespace for data during one app context.
+
+    Each app context gets a fresh one. Besides attribute access it supports
+    ``in``, iteration over the names, and dict-like :meth:`get`,
+    :meth:`pop` and :meth:`setdefault`.
+    """
+
+    # Attribute access is the plain object protocol: no Python-level
+    # __getattr__, so reading ``g.x`` costs no extra call.
+
+    def get(self, name: str, default: t.Any | None = None) -> t.Any:
+        """The attribute ``name``, or ``default`` if it is not set."""
+        return self.__dict__.get(name, default)
+
+    def pop(self, name: str, default: t.Any = _sentinel) -> t.Any:
+        """Remove the attribute ``name`` and return its value; without a
+        ``default``, a missing name raises ``KeyError``."""
+        if default is _sentinel:
+            return self.__dict__.pop(name)
+        return self.__dict__.pop(name, default)
+
+    def setdefault(self, name: str, default: t.Any = None) -> t.Any:
+        """The attribute ``name``, set to ``default`` first if missing."""
+        return self.__dict__.setdefault(name, default)
+
+    def __contains__(self, item: str) -> bool:
+        return item in self.__dict__
+
+    def __iter__(self) -> t.Iterator[str]:
+        return iter(self.__dict__)
+
+    def __repr__(self) -> str:
+        ctx = _cv_app.get(None)
+        if ctx is not None:
+            # Under the ``flask`` alias the object is ``flask.g``.
+            prefix = "flask" if sys.modules.get("flask") is sys.modules.get("erlen") else "erlen"
+            return f"<{prefix}.g of {ctx.app.name!r}>"
+        return object.__repr__(self)
+
+
+def after_this_request(f: F) -> F:
+    """Register a function to run on this request's response, before the
+    ``after_request`` functions. It takes the response and returns one."""
+    ctx = _cv_request.get(None)
+    if ctx is None:
+        raise RuntimeError(
+            "'after_this_request' can only be used when a request"
+            " context is active, such as in a view function."
+        )
+    ctx._after_request_functions.append(f)
+    return f
+
+
+def copy_current_request_context(f: F) -> F:
+    """Decorate a function so that it runs in a copy of the current request
+    context, for example in a greenlet or thread started by the view."""
+    ctx = _cv_request.get(None)
+    if ctx is None:
+        raise RuntimeError(
+            "'copy_current_request_context' can only be used when a"
+            " request context is active, such as in a view function."
+        )
+    copied = ctx.copy()
+
+    def wrapper(*args: t.Any, **kwargs: t.Any) -> t.Any:
+        with copied:
+            return copied.app.ensure_sync(f)(*args, **kwargs)
+
+    return t.cast(F, update_wrapper(wrapper, f))
+
+
+def has_request_context() -> bool:
+    """Whether a request context is active."""
+    return _cv_request.get(None) is not None
+
+
+def has_app_context() -> bool:
+    """Whether an app context is active."""
+    return _cv_app.get(None) is not None
+
+
+class AppContext:
+    """Makes an app current: :data:`~erlen.current_app` and
+    :data:`~erlen.g` point at it while it is pushed.
+
+    A request context pushes one for its app when none is active; push one
+    yourself with ``with app.app_context():`` to work outside a request.
+    """
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+        self.url_adapter = app.create_url_adapter(None)
+        self.g: _AppCtxGlobals = app.app_ctx_globals_class()
+        self._cv_tokens: list[contextvars.Token[AppContext]] = []
+
+    def push(self) -> None:
+        """Make this context the current one."""
+        self._cv_tokens.append(_cv_app.set(self))
+        if _signals.appcontext_pushed.receivers:
+            app = self.app
+            _signals.appcontext_pushed.send(app, _async_wrapper=app.ensure_sync)
+
+    def pop(self, exc: BaseException | None = _sentinel) -> None:  # type: ignore[assignment]
+        """Pop this context. The last pop runs the ``teardown_appcontext``
+        functions with ``exc`` (by default the exception being handled)."""
+        tokens = self._cv_tokens
+        app = self.app
+        try:
+            if len(tokens) == 1:
+                if exc is _sentinel:
+                    exc = sys.exc_info()[1]
+                app.do_teardown_appcontext(exc)
+        finally:
+            ctx = _cv_app.get(None)
+            if tokens:
+                _cv_app.reset(tokens.pop())
+        if ctx is not self:
+            raise AssertionError(f"Popped wrong app context. ({ctx!r} instead of {self!r})")
+        if _signals.appcontext_popped.receivers:
+            _signals.appcontext_popped.send(app, _async_wrapper=app.ensure_sync)
+
+    def __enter__(self) -> AppContext:
+        self.push()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type | None,
+        exc_value: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.pop(exc_value)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} of {self.app.name!r}>"
+
+
+class RequestContext:
+    """Everything about one request: the request object, the URL adapter,
+    the session and the flashed messages.
+
+    :meth:`push` makes :data:`~erlen.request` and :data:`~erlen.session`
+    point at it, pushing an app context first when none for this app is
+    active. ``wsgi_app`` pushes and pops one per request; use
+    :meth:`~erlen.Flask.test_request_context` to get one in tests.
+    """
+
+    def __init__(
+        self,
+        app: Flask,
+        environ: WSGIEnvironment,
+        request: Request | None = None,
+        session: SessionMixin | None = None,
+    ) -> None:
+        self.app = app
+        if request is None:
+            request = app.request_class(environ)
+            request.json_module = app.json
+        self.request: Request = request
+        self.url_adapter = None
+        try:
+            self.url_adapter = app.create_url_adapter(request)
+        except HTTPException as e:
+            request.routing_exception = e
+        self.flashes: list[tuple[str, str]] | None = None
+        self.session: SessionMixin | None = session
+        self._after_request_functions: list[t.Callable[..., t.Any]] = []
+        self._cv_tokens: list[tuple[contextvars.Token[RequestContext], AppContext | None]] = []
+
+    def copy(self) -> RequestContext:
+        """A new context for the same request, app and session, to push in
+        another thread or greenlet."""
+        return self.__class__(
+            self.app,
+            environ=self.request.environ,
+            request=self.request,
+            session=self.session,
+        )
+
+    def match_request(self) -> None:
+        """Match the URL, setting ``request.url_rule`` and ``view_args``, or
+        keeping the routing error on ``request.routing_exception``."""
+        try:
+            rule, view_args = self.url_adapter.match(return_rule=True)  # type: ignore[union-attr]
+        except HTTPException as e:
+            self.request.routing_exception = e
+        else:
+            request = self.request
+            request.url_rule = rule
+            request.view_args = view_args
+
+    def push(self) -> None:
+        """Make this context current, after pushing an app context if none
+        for this app is active; open the session and match the URL."""
+        app = self.app
+        app_ctx = _cv_app.get(None)
+        if app_ctx is None or app_ctx.app is not app:
+            app_ctx = app.app_context()
+            app_ctx.push()
+        else:
+            app_ctx = None
+        self._cv_tokens.append((_cv_request.set(self), app_ctx))
+
+        # Opened only on the first push: a context pushed again (for example
+        # by stream_with_context) keeps its session.
+        if self.session is None:
+            interface = app.session_interface
+            session = interface.open_session(app, self.request)
+            if session is None:
+                session = interface.make_null_session(app)
+            self.session = session
+
+        # After the session, so that URL converters can use it.
+        if self.url_adapter is not None:
+            self.match_request()
+
+    def pop(self, exc: BaseException | None = _sentinel) -> None:  # type: ignore[assignment]
+        """Pop this context. The last pop runs the ``teardown_request``
+        functions with ``exc`` (by default the exception being handled),
+        closes the request, and pops the app context this push created."""
+        tokens = self._cv_tokens
+        last = len(tokens) == 1
+        request = self.request
+        try:
+            if last:
+                if exc is _sentinel:
+                    exc = sys.exc_info()[1]
+                self.app.do_teardown_request(exc)
+                close = getattr(request, "close", None)
+                if close is not None:
+                    close()
+        finally:
+            ctx = _cv_request.get(None)
+            app_ctx = None
+            if tokens:
+                token, app_ctx = tokens.pop()
+                _cv_request.reset(token)
+            # Break the request <-> environ cycle so the request is freed
+            # without waiting for the garbage collector.
+            if last:
+                request.environ["werkzeug.request"] = None
+            if app_ctx is not None:
+                app_ctx.pop(exc)
+        if ctx is not self:
+            raise AssertionError(f"Popped wrong request context. ({ctx!r} instead of {self!r})")
+
+    def auto_pop(self, exc: BaseException | None) -> None:
+        """Pop this context at the end of a request (kept for code written
+        for older Flask versions; it is :meth:`pop`)."""
+        self.pop(exc)
+
+    def __enter__(self) -> RequestContext:
+        self.push()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type | None,
+        exc_value: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.pop(exc_value)
+
+    def __repr__(self) -> str:
+        request = self.request
+        return f"<{type(self).__name__} {request.url!r} [{request.method}] of {self.app.name}>"

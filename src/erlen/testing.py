@@ -1,0 +1,227 @@
+"""Testing helpers: a test client that knows the app, an environ builder
+that knows its config, and a CLI runner."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import typing as t
+from contextlib import contextmanager
+from contextlib import ExitStack
+from copy import copy
+from types import TracebackType
+from urllib.parse import urlsplit
+
+import werkzeug.test
+from click.testing import CliRunner
+from click.testing import Result
+from werkzeug.test import Client
+from werkzeug.wrappers import Request as BaseRequest
+
+from .cli import ScriptInfo
+
+if t.TYPE_CHECKING:  # pragma: no cover
+    from _typeshed.wsgi import WSGIEnvironment
+    from werkzeug.test import TestResponse
+
+    from .app import Flask
+    from .sessions import SessionMixin
+
+_werkzeug_version = ""
+
+
+def _get_werkzeug_version() -> str:
+    global _werkzeug_version
+    if not _werkzeug_version:
+        _werkzeug_version = importlib.metadata.version("werkzeug")
+    return _werkzeug_version
+
+
+class EnvironBuilder(werkzeug.test.EnvironBuilder):
+    """A :class:`werkzeug.test.EnvironBuilder` whose defaults come from the
+    app: the host from ``SERVER_NAME`` (else ``localhost``), the script
+    root from ``APPLICATION_ROOT`` and the scheme from
+    ``PREFERRED_URL_SCHEME``; ``json=`` is serialized by ``app.json``.
+
+    :param app: The app the request is for.
+    :param path: The request path; a full URL sets the scheme and host too.
+    :param base_url: Overrides the computed base URL; it cannot be combined
+        with ``subdomain`` or ``url_scheme``.
+    :param subdomain: Subdomain put before ``SERVER_NAME``.
+    :param url_scheme: Overrides ``PREFERRED_URL_SCHEME``.
+    """
+
+    def __init__(
+        self,
+        app: Flask,
+        path: str = "/",
+        base_url: str | None = None,
+        subdomain: str | None = None,
+        url_scheme: str | None = None,
+        *args: t.Any,
+        **kwargs: t.Any,
+    ) -> None:
+        assert not (base_url or subdomain or url_scheme) or (base_url is not None) != bool(
+            subdomain or url_scheme
+        ), 'Cannot pass "subdomain" or "url_scheme" with "base_url".'
+
+        if base_url is None:
+            config = app.config
+            host = config.get("SERVER_NAME") or "localhost"
+            if subdomain:
+                host = f"{subdomain}.{host}"
+            if url_scheme is None:
+                url_scheme = config["PREFERRED_URL_SCHEME"]
+            root = config["APPLICATION_ROOT"].lstrip("/")
+            parts = urlsplit(path)
+            base_url = f"{parts.scheme or url_scheme}://{parts.netloc or host}/{root}"
+            path = parts.path
+            if parts.query:
+                path += (b"?" if isinstance(parts.query, bytes) else "?") + parts.query
+
+        self.app = app
+        super().__init__(path, base_url, *args, **kwargs)
+
+    def json_dumps(self, obj: t.Any, **kwargs: t.Any) -> str:
+        """Serialize ``json=`` data with the app's JSON provider."""
+        return self.app.json.dumps(obj, **kwargs)
+
+
+class FlaskClient(Client):
+    """A werkzeug test client for an app.
+
+    ``with client:`` keeps the context of the last request pushed until the
+    block ends, so ``request``, ``session`` and ``g`` can be inspected
+    after a request. :meth:`session_transaction` edits the session that the
+    next request will see.
+    """
+
+    application: Flask
+
+    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.preserve_context = False
+        self._new_contexts: list[t.ContextManager[t.Any]] = []
+        self._context_stack = ExitStack()
+        #: Values added to every request's environ.
+        self.environ_base = {
+            "REMOTE_ADDR": "127.0.0.1",
+            "HTTP_USER_AGENT": f"Werkzeug/{_get_werkzeug_version()}",
+        }
+
+    @contextmanager
+    def session_transaction(self, *args: t.Any, **kwargs: t.Any) -> t.Iterator[SessionMixin]:
+        """Open the session as the next request would see it, yield it to
+        be read or changed, then store it in the client's cookies. The
+        arguments are those of :meth:`~erlen.Flask.test_request_context`.
+        """
+        if self._cookies is None:
+            raise TypeError("Cookies are disabled. Create a client with 'use_cookies=True'.")
+
+        app = self.application
+        ctx = app.test_request_context(*args, **kwargs)
+        self._add_cookies_to_wsgi(ctx.request.environ)
+        interface = app.session_interface
+        with ctx:
+            sess = interface.open_session(app, ctx.request)
+        if sess is None:
+            raise RuntimeError("Session backend did not open a session.")
+
+        yield sess
+
+        if interface.is_null_session(sess):
+            return
+        resp = app.response_class()
+        with ctx:
+            interface.save_session(app, sess, resp)
+        self._update_cookies_from_response(
+            ctx.request.host.partition(":")[0],
+            ctx.request.path,
+            resp.headers.getlist("Set-Cookie"),
+        )
+
+    def _copy_environ(self, other: WSGIEnvironment) -> WSGIEnvironment:
+        out = {**self.environ_base, **other}
+        if self.preserve_context:
+            out["werkzeug.debug.preserve_context"] = self._new_contexts.append
+        return out
+
+    def _request_from_builder_args(self, args: tuple[t.Any, ...], kwargs: dict[str, t.Any]) -> BaseRequest:
+        kwargs["environ_base"] = self._copy_environ(kwargs.get("environ_base", {}))
+        builder = EnvironBuilder(self.application, *args, **kwargs)
+        try:
+            return builder.get_request()
+        finally:
+            builder.close()
+
+    def open(
+        self,
+        *args: t.Any,
+        buffered: bool = False,
+        follow_redirects: bool = False,
+        **kwargs: t.Any,
+    ) -> TestResponse:
+        """Make a request. The arguments are those of
+        :class:`EnvironBuilder`, or a single ``EnvironBuilder``, environ
+        dict or request object."""
+        first = args[0] if args else None
+        if isinstance(first, werkzeug.test.EnvironBuilder):
+            builder = copy(first)
+            builder.environ_base = self._copy_environ(builder.environ_base or {})  # type: ignore[arg-type]
+            request = builder.get_request()
+        elif isinstance(first, dict):
+            request = EnvironBuilder.from_environ(
+                first, app=self.application, environ_base=self._copy_environ({})
+            ).get_request()
+        elif isinstance(first, BaseRequest):
+            request = copy(first)
+            request.environ = self._copy_environ(request.environ)
+        else:
+            request = self._request_from_builder_args(args, kwargs)
+
+        # The contexts kept from the previous request end before this one.
+        self._context_stack.close()
+
+        response = super().open(request, buffered=buffered, follow_redirects=follow_redirects)
+        response.json_module = self.application.json  # type: ignore[assignment]
+
+        # Re-push the contexts kept by wsgi_app, to stay until the next
+        # request or the end of the ``with`` block.
+        new = self._new_contexts
+        while new:
+            self._context_stack.enter_context(new.pop(0))
+        return response
+
+    def __enter__(self) -> FlaskClient:
+        if self.preserve_context:
+            raise RuntimeError("Cannot nest client invocations")
+        self.preserve_context = True
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type | None,
+        exc_value: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.preserve_context = False
+        self._context_stack.close()
+
+
+class FlaskCliRunner(CliRunner):
+    """A click test runner for an app's commands."""
+
+    def __init__(self, app: Flask, **kwargs: t.Any) -> None:
+        self.app = app
+        super().__init__(**kwargs)
+
+    def invoke(  # type: ignore[override]
+        self, cli: t.Any = None, args: t.Any = None, **kwargs: t.Any
+    ) -> Result:
+        """Invoke a command (by default the app's command group) in an
+        isolated environment, with a :class:`~erlen.cli.ScriptInfo` that
+        loads the app unless ``obj`` is given."""
+        if cli is None:
+            cli = self.app.cli
+        if "obj" not in kwargs:
+            kwargs["obj"] = ScriptInfo(create_app=lambda: self.app)
+        return super().invoke(cli, args, **kwargs)
