@@ -30,7 +30,10 @@ ENV_NAMES = (
 @pytest.fixture(autouse=True)
 def clean_env(monkeypatch):
     for name in ENV_NAMES:
-        monkeypatch.delenv(name, raising=False)
+        # setenv first so that monkeypatch also removes a variable that the
+        # test itself creates (delenv alone records nothing when unset).
+        monkeypatch.setenv(name, "")
+        monkeypatch.delenv(name)
 
 
 @pytest.mark.parametrize(
