@@ -455,9 +455,9 @@ class Flask(App):
             trusted_hosts = config["TRUSTED_HOSTS"]
             if trusted_hosts is not None:
                 request.trusted_hosts = trusted_hosts
-                # Werkzeug's adapter does not check trusted hosts; reading
-                # the host now raises for an untrusted one.
-                request.host = get_host(request.environ, trusted_hosts)  # type: ignore[misc]
+            # Werkzeug's adapter checks neither trusted hosts nor the host's
+            # characters; computing the host now raises a 400 for a bad one.
+            request.host = get_host(request.environ, request.trusted_hosts)  # type: ignore[misc]
             url_map = self.url_map
             subdomain = None
             server_name = config["SERVER_NAME"]
@@ -495,6 +495,7 @@ class Flask(App):
 
     def url_for(
         self,
+        /,
         endpoint: str,
         *,
         _anchor: str | None = None,
@@ -797,7 +798,7 @@ class Flask(App):
                     response = self._sync(func)(response)
 
         interface = self.session_interface
-        sess = ctx.session
+        sess = ctx._session
         if not interface.is_null_session(sess):
             interface.save_session(self, sess, response)  # type: ignore[arg-type]
         return response

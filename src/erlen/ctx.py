@@ -194,7 +194,7 @@ class RequestContext:
         except HTTPException as e:
             request.routing_exception = e
         self.flashes: list[tuple[str, str]] | None = None
-        self.session: SessionMixin | None = session
+        self._session: SessionMixin | None = session
         self._after_request_functions: list[t.Callable[..., t.Any]] = []
         self._cv_tokens: list[tuple[contextvars.Token[RequestContext], AppContext | None]] = []
 
@@ -205,8 +205,22 @@ class RequestContext:
             self.app,
             environ=self.request.environ,
             request=self.request,
-            session=self.session,
+            session=self._session,
         )
+
+    @property
+    def session(self) -> SessionMixin:
+        """The session of this request, opened when the context is pushed.
+        Reading it (as the :data:`~erlen.session` proxy does) marks it
+        accessed, which adds ``Vary: Cookie`` to the response."""
+        session = self._session
+        assert session is not None, "The session has not yet been opened."
+        session.accessed = True
+        return session
+
+    @session.setter
+    def session(self, value: SessionMixin | None) -> None:
+        self._session = value
 
     def match_request(self) -> None:
         """Match the URL, setting ``request.url_rule`` and ``view_args``, or
@@ -234,12 +248,12 @@ class RequestContext:
 
         # Opened only on the first push: a context pushed again (for example
         # by stream_with_context) keeps its session.
-        if self.session is None:
+        if self._session is None:
             interface = app.session_interface
             session = interface.open_session(app, self.request)
             if session is None:
                 session = interface.make_null_session(app)
-            self.session = session
+            self._session = session
 
         # After the session, so that URL converters can use it.
         if self.url_adapter is not None:
