@@ -619,3 +619,52 @@ def test_erlen_cookie_loads_in_flask(si, app):
     value = cookie_value(saved_cookie(si, app, fresh(data)))
     fsi = flask_sessions.SecureCookieSessionInterface()
     assert fsi.get_signing_serializer(app).loads(value) == data
+
+
+def test_cached_signer_output_matches_plain_itsdangerous(si, monkeypatch):
+    import hashlib
+
+    from itsdangerous import URLSafeTimedSerializer
+
+    monkeypatch.setattr(TimestampSigner, "get_timestamp", lambda self: 1_700_000_000)
+    app = FakeApp(SECRET_KEY="current", SECRET_KEY_FALLBACKS=["old"])
+    ours = si.get_signing_serializer(app)
+    plain = URLSafeTimedSerializer(
+        ["old", "current"],
+        salt="cookie-session",
+        serializer=si.serializer,
+        signer_kwargs={"key_derivation": "hmac", "digest_method": hashlib.sha1},
+    )
+    data = {"a": (1, b"x"), "z": None}
+    assert ours.dumps(data) == plain.dumps(data)
+    # Reused signers and derived keys give the same result on later calls.
+    assert ours.dumps(data) == plain.dumps(data)
+    assert ours.make_signer() is ours.make_signer()
+    assert ours.make_signer("other salt") is not ours.make_signer("other salt")
+    assert ours.loads(plain.dumps(data)) == data
+
+    old_only = URLSafeTimedSerializer(
+        "old",
+        salt="cookie-session",
+        serializer=si.serializer,
+        signer_kwargs={"key_derivation": "hmac", "digest_method": hashlib.sha1},
+    )
+    assert ours.loads(old_only.dumps(data)) == data
+
+
+def test_custom_digest_method_is_used(app):
+    import hashlib
+
+    calls = []
+
+    class Sha256Interface(SecureCookieSessionInterface):
+        @staticmethod
+        def digest_method(data=b""):
+            calls.append(1)
+            return hashlib.sha256(data)
+
+    si256 = Sha256Interface()
+    value = cookie_value(saved_cookie(si256, app, fresh({"a": 1})))
+    assert calls, "the custom digest must be used"
+    assert si256.open_session(app, make_request(value)) == {"a": 1}
+    assert SecureCookieSessionInterface().open_session(app, make_request(value)) == {}

@@ -13,6 +13,7 @@ import typing as t
 from datetime import datetime
 from datetime import timezone
 
+from itsdangerous import TimestampSigner
 from itsdangerous import URLSafeTimedSerializer
 
 from .json.tag import TaggedJSONSerializer
@@ -275,6 +276,43 @@ def _lazy_sha1(string: bytes = b"") -> t.Any:
     return hashlib.sha1(string)
 
 
+class _KeyCachingSigner(TimestampSigner):
+    """A :class:`~itsdangerous.TimestampSigner` that derives the signing key
+    from each secret key once, instead of on every sign and verify."""
+
+    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._derived: dict[bytes, bytes] = {}
+
+    def derive_key(self, secret_key: str | bytes | None = None) -> bytes:
+        if secret_key is None:
+            secret_key = self.secret_keys[-1]
+        elif isinstance(secret_key, str):
+            secret_key = secret_key.encode()
+
+        try:
+            return self._derived[secret_key]
+        except KeyError:
+            key = self._derived[secret_key] = super().derive_key(secret_key)
+            return key
+
+
+class _SessionSerializer(URLSafeTimedSerializer):
+    """A :class:`~itsdangerous.URLSafeTimedSerializer` that reuses its
+    signer for the default salt instead of building one per call. The output
+    is byte for byte what a plain ``URLSafeTimedSerializer`` makes."""
+
+    def make_signer(self, salt: str | bytes | None = None) -> TimestampSigner:
+        if salt is not None:
+            return super().make_signer(salt)  # type: ignore[return-value]
+
+        try:
+            return self._erlen_signer  # type: ignore[no-any-return]
+        except AttributeError:
+            signer = self._erlen_signer = super().make_signer()
+            return signer  # type: ignore[return-value]
+
+
 class SecureCookieSessionInterface(SessionInterface):
     """Stores the session in a cookie signed (not encrypted) by
     :mod:`itsdangerous` with the app's secret key. The client can read the
@@ -355,13 +393,23 @@ class SecureCookieSessionInterface(SessionInterface):
         # itsdangerous signs with the last key and verifies with all of them.
         keys: list[str | bytes] = list(fallbacks) if fallbacks else []
         keys.append(secret_key)
-        return URLSafeTimedSerializer(
+        digest_method = self.digest_method
+
+        if digest_method is _lazy_sha1:
+            # PERF: hmac takes its C fast path only for OpenSSL constructors;
+            # a Python function (the lazy wrapper) makes it fall back to
+            # pure-Python HMAC. Resolve it now, at first use, which keeps the
+            # import-time safety the wrapper exists for.
+            digest_method = hashlib.sha1
+
+        return _SessionSerializer(
             keys,  # type: ignore[arg-type]
             salt=self.salt,
             serializer=self.serializer,
+            signer=_KeyCachingSigner,
             signer_kwargs={
                 "key_derivation": self.key_derivation,
-                "digest_method": self.digest_method,
+                "digest_method": digest_method,
             },
         )
 
