@@ -6,6 +6,7 @@ Usage::
     python bench/ratios.py bench                # run every benchmark
     python bench/ratios.py bench/test_bench_requests.py -- --benchmark-min-time=0.01
     python bench/ratios.py results.json         # read an existing --benchmark-json file
+    python bench/ratios.py --runs 3 bench       # three runs, each row's median
 
 Arguments ending in ``.json`` are read; anything else is passed to pytest as
 a path to run (with ``--benchmark-only --benchmark-json``). Arguments after
@@ -32,6 +33,7 @@ import dataclasses
 import json
 import os
 import platform
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -151,6 +153,22 @@ def load_rows(report: dict[str, t.Any], stat: str) -> dict[str, dict[str, Row]]:
         )
         groups.setdefault(group, {})[name] = row
     return groups
+
+
+def combine(runs: list[dict[str, dict[str, Row]]]) -> dict[str, dict[str, Row]]:
+    """Merge several reports: a row found in more than one gets the median of
+    its times, so alternating runs damp a burst of load during one row.
+    Reports with different groups (a core run and a request run) just add up."""
+    samples: dict[tuple[str, str], list[Row]] = {}
+    for groups in runs:
+        for group, rows in groups.items():
+            for name, row in rows.items():
+                samples.setdefault((group, name), []).append(row)
+    merged: dict[str, dict[str, Row]] = {}
+    for (group, name), rows in samples.items():
+        seconds = statistics.median(r.seconds for r in rows)
+        merged.setdefault(group, {})[name] = dataclasses.replace(rows[-1], seconds=seconds)
+    return merged
 
 
 def role_row(rows: dict[str, Row], role: str) -> Row | None:
@@ -297,23 +315,39 @@ def main(argv: list[str] | None = None) -> int:
         "--stat", default="mean", choices=["mean", "median", "min"],
         help="statistic to report and compare (default: mean)",
     )
+    parser.add_argument(
+        "--runs", type=int, default=1,
+        help="run pytest this many times and take each row's median (default: 1)",
+    )
+    parser.add_argument("--save", metavar="PATH", help="also write the pytest-benchmark JSON here")
     args = parser.parse_args(argv)
 
     jsons = [p for p in args.inputs if p.endswith(".json")]
     paths = [p for p in args.inputs if not p.endswith(".json")]
     if jsons and paths:
         parser.error("give either JSON reports or paths to run, not both")
+    if args.runs < 1:
+        parser.error("--runs must be at least 1")
 
-    groups: dict[str, dict[str, Row]] = {}
-    report: dict[str, t.Any] = {}
+    reports: list[dict[str, t.Any]] = []
     if jsons:
-        for path in jsons:
-            report = json.loads(Path(path).read_text())
-            for group, rows in load_rows(report, args.stat).items():
-                groups.setdefault(group, {}).update(rows)
+        reports = [json.loads(Path(path).read_text()) for path in jsons]
     else:
-        report = run_pytest(paths or DEFAULT_TARGETS, extra)
-        groups = load_rows(report, args.stat)
+        for run in range(args.runs):
+            report = run_pytest(paths or DEFAULT_TARGETS, extra)
+            reports.append(report)
+            if args.save:
+                target = Path(args.save)
+                if args.runs > 1:
+                    target = target.with_suffix(f".{run + 1}{target.suffix}")
+                target.write_text(json.dumps(report, indent=1))
+    groups = combine([load_rows(report, args.stat) for report in reports])
+    report = reports[-1]
+    if len(reports) > 1:
+        print(
+            f"Each row is the median over {len(reports)} reports of the"
+            f" {args.stat} per call.\n"
+        )
 
     out = machine_lines(report)
     for group in sorted(groups):
