@@ -21,3 +21,51 @@ def local_impl(request):
         if request.param == "python" or os.environ.get("CI"):
             raise
         pytest.skip(f"compiled core not built: {exc}")
+
+
+@pytest.fixture(autouse=True)
+def _no_context_left_pushed():
+    """Fail any test that leaves an app or request context pushed: a leaked
+    context would make later tests see its ``request``, ``session`` or
+    ``g``."""
+    from erlen.globals import _cv_app
+    from erlen.globals import _cv_request
+
+    yield
+    leaked_request = _cv_request.get(None)
+    leaked_app = _cv_app.get(None)
+    if leaked_request is not None or leaked_app is not None:
+        pytest.fail(
+            "the test left a context pushed:"
+            f" request={leaked_request!r} app={leaked_app!r}"
+        )
+
+
+@pytest.fixture
+def app():
+    """A testing app with a secret key, rooted in the tests folder."""
+    from erlen import Flask
+
+    application = Flask("erlen_test", root_path=os.path.dirname(__file__))
+    application.config.update(TESTING=True, SECRET_KEY="test key")
+    return application
+
+
+@pytest.fixture
+def app_ctx(app):
+    """An app context of ``app``, pushed for the test."""
+    with app.app_context() as ctx:
+        yield ctx
+
+
+@pytest.fixture
+def req_ctx(app):
+    """A test request context of ``app``, pushed for the test."""
+    with app.test_request_context() as ctx:
+        yield ctx
+
+
+@pytest.fixture
+def client(app):
+    """A test client of ``app``."""
+    return app.test_client()
