@@ -349,3 +349,54 @@ def test_request_bad_json_message_only_in_debug(debug):
 
     assert e.value.code == 400
     assert ("Failed to decode JSON object" in str(e.value.description)) is debug
+
+
+# With a real erlen app
+
+
+@pytest.fixture
+def real_app():
+    erlen = pytest.importorskip("erlen")
+    app = erlen.Flask(__name__)
+    app.testing = True
+    return app
+
+
+def test_app_has_default_provider(real_app):
+    assert isinstance(real_app.json, DefaultJSONProvider)
+
+
+def test_app_jsonify_views(real_app):
+    @real_app.route("/kw")
+    def kw():
+        return json.jsonify(b=[1, (2, 3)], a=datetime.date(2000, 1, 1))
+
+    @real_app.route("/dict")
+    def as_dict():
+        return {"u": uuid.UUID(int=0)}
+
+    client = real_app.test_client()
+    rv = client.get("/kw")
+    assert rv.mimetype == "application/json"
+    assert rv.data == b'{"a":"Sat, 01 Jan 2000 00:00:00 GMT","b":[1,[2,3]]}\n'
+    assert client.get("/dict").json == {"u": "00000000-0000-0000-0000-000000000000"}
+
+
+def test_app_debug_indents(real_app):
+    real_app.debug = True
+
+    @real_app.route("/")
+    def index():
+        return json.jsonify(a=1)
+
+    assert real_app.test_client().get("/").data == b'{\n  "a": 1\n}\n'
+
+
+def test_app_context_switches_provider(real_app):
+    real_app.json.sort_keys = False
+    with real_app.app_context():
+        assert json.dumps({"b": 1, "a": 2}) == '{"b": 1, "a": 2}'
+    assert json.dumps({"b": 1, "a": 2}) == '{"b": 1, "a": 2}'
+    real_app.json.sort_keys = True
+    with real_app.app_context():
+        assert json.dumps({"b": 1, "a": 2}) == '{"a": 2, "b": 1}'

@@ -247,3 +247,52 @@ def test_explain_found_once_and_twice():
     assert "-> found ('<string>')" in twice
     assert "Warning: multiple loaders returned a match for the template." in twice
     assert "belongs to the blueprint 'bp'" in twice
+
+
+# With a real erlen app
+
+
+@pytest.fixture
+def real_app():
+    erlen = pytest.importorskip("erlen")
+    app = erlen.Flask(LOGGER_NAME)
+    app.testing = True
+    return app
+
+
+def test_app_logger_is_created_by_create_logger(real_app):
+    assert real_app.logger.name == LOGGER_NAME
+    assert real_app.logger.handlers == [default_handler]
+
+
+def test_app_logger_debug_level(real_app):
+    real_app.debug = True
+    assert real_app.logger.level == logging.DEBUG
+
+
+def test_app_logs_to_wsgi_errors(real_app):
+    @real_app.route("/")
+    def index():
+        real_app.logger.error("from the view")
+        return ""
+
+    stream = StringIO()
+    real_app.test_client().get("/", errors_stream=stream)
+    assert "ERROR in test_logging_unit: from the view" in stream.getvalue()
+
+    with real_app.test_request_context(errors_stream=stream):
+        assert wsgi_errors_stream._get_current_object() is stream
+    assert wsgi_errors_stream._get_current_object() is sys.stderr
+
+
+def test_app_logs_unhandled_exception(real_app):
+    @real_app.route("/")
+    def index():
+        raise Exception("test")
+
+    real_app.testing = False
+    stream = StringIO()
+    rv = real_app.test_client().get("/", errors_stream=stream)
+    assert rv.status_code == 500
+    assert "Exception on / [GET]" in stream.getvalue()
+    assert "Exception: test" in stream.getvalue()

@@ -668,3 +668,113 @@ def test_custom_digest_method_is_used(app):
     assert calls, "the custom digest must be used"
     assert si256.open_session(app, make_request(value)) == {"a": 1}
     assert SecureCookieSessionInterface().open_session(app, make_request(value)) == {}
+
+
+# With a real erlen app
+
+
+@pytest.fixture
+def real_app():
+    erlen = pytest.importorskip("erlen")
+    app = erlen.Flask(__name__)
+    app.secret_key = "test key"
+    app.testing = True
+    return app
+
+
+def test_app_session_round_trip(real_app):
+    from erlen import session
+
+    @real_app.post("/")
+    def set_value():
+        session["value"] = (1, b"x")
+        return ""
+
+    @real_app.get("/")
+    def get_value():
+        return repr(session.get("value"))
+
+    @real_app.get("/nothing")
+    def nothing():
+        return ""
+
+    client = real_app.test_client()
+    rv = client.post("/")
+    assert rv.headers["Vary"] == "Cookie"
+    assert "HttpOnly" in rv.headers["Set-Cookie"]
+    rv = client.get("/")
+    assert rv.text == "(1, b'x')"
+    assert rv.headers["Vary"] == "Cookie"
+    assert "Set-Cookie" not in rv.headers
+    rv = client.get("/nothing")
+    assert "Vary" not in rv.headers
+    assert "Set-Cookie" not in rv.headers
+
+
+def test_app_secret_key_changes_between_requests(real_app):
+    from erlen import session
+
+    @real_app.post("/")
+    def set_value():
+        session["a"] = 1
+        return ""
+
+    @real_app.get("/")
+    def get_value():
+        return dict(session)
+
+    client = real_app.test_client()
+    real_app.secret_key = "0 key"
+    real_app.config["SECRET_KEY_FALLBACKS"] = ["-1 key"]
+    client.post("/")
+    assert client.get("/").json == {"a": 1}
+    real_app.secret_key = "? key"
+    assert client.get("/").json == {}
+    real_app.secret_key = "+1 key"
+    real_app.config["SECRET_KEY_FALLBACKS"] = ["0 key"]
+    assert client.get("/").json == {"a": 1}
+
+
+def test_app_without_secret_key_has_null_session(real_app):
+    from erlen import session
+
+    real_app.secret_key = None
+
+    with real_app.test_request_context():
+        assert session.get("x") is None
+        with pytest.raises(RuntimeError, match="session is unavailable"):
+            session["x"] = 1
+
+
+def test_app_garbage_cookie_is_an_empty_session(real_app):
+    from erlen import session
+
+    @real_app.get("/")
+    def index():
+        return str(dict(session))
+
+    client = real_app.test_client()
+    client.set_cookie("session", "not.a.valid.cookie")
+    rv = client.get("/")
+    assert rv.status_code == 200
+    assert rv.text == "{}"
+
+
+def test_app_cleared_session_deletes_cookie(real_app):
+    from erlen import session
+
+    @real_app.get("/set")
+    def set_value():
+        session["a"] = 1
+        return ""
+
+    @real_app.get("/clear")
+    def clear():
+        session.clear()
+        return ""
+
+    client = real_app.test_client()
+    client.get("/set")
+    rv = client.get("/clear")
+    assert rv.headers["Set-Cookie"].startswith("session=;")
+    assert client.get_cookie("session") is None

@@ -91,3 +91,86 @@ def test_connected_to_context_manager():
 
 def test_docstring_documents_the_receivers_check():
     assert "if request_started.receivers:" in signals.__doc__
+
+
+# With a real erlen app
+
+
+def test_app_sends_request_signals_in_order():
+    erlen = pytest.importorskip("erlen")
+    app = erlen.Flask(__name__)
+    events = []
+
+    @app.route("/")
+    def index():
+        events.append("view")
+        return "ok"
+
+    def record(name):
+        def receiver(sender, **extra):
+            assert sender is app
+            events.append((name, sorted(extra)))
+
+        return receiver
+
+    receivers = {
+        signals.appcontext_pushed: record("appcontext_pushed"),
+        signals.request_started: record("request_started"),
+        signals.request_finished: record("request_finished"),
+        signals.request_tearing_down: record("request_tearing_down"),
+        signals.appcontext_tearing_down: record("appcontext_tearing_down"),
+        signals.appcontext_popped: record("appcontext_popped"),
+    }
+    for sig, receiver in receivers.items():
+        sig.connect(receiver, app)
+    try:
+        assert app.test_client().get("/").text == "ok"
+    finally:
+        for sig, receiver in receivers.items():
+            sig.disconnect(receiver, app)
+
+    names = [e if isinstance(e, str) else e[0] for e in events]
+    assert names == [
+        "appcontext_pushed",
+        "request_started",
+        "view",
+        "request_finished",
+        "request_tearing_down",
+        "appcontext_tearing_down",
+        "appcontext_popped",
+    ]
+    assert ("request_finished", ["response"]) in events
+
+
+def test_app_got_request_exception():
+    erlen = pytest.importorskip("erlen")
+    app = erlen.Flask(__name__)
+    seen = []
+
+    @app.route("/")
+    def index():
+        raise ZeroDivisionError
+
+    def receiver(sender, exception, **extra):
+        seen.append(type(exception))
+
+    with signals.got_request_exception.connected_to(receiver, app):
+        assert app.test_client().get("/").status_code == 500
+
+    assert seen == [ZeroDivisionError]
+
+
+def test_app_message_flashed():
+    erlen = pytest.importorskip("erlen")
+    app = erlen.Flask(__name__)
+    app.secret_key = "k"
+    seen = []
+
+    def receiver(sender, message, category, **extra):
+        seen.append((message, category))
+
+    with signals.message_flashed.connected_to(receiver, app):
+        with app.test_request_context():
+            erlen.flash("hello", "info")
+
+    assert seen == [("hello", "info")]

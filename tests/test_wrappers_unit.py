@@ -307,3 +307,96 @@ def test_unexpected_unicode_error_types():
 
     assert issubclass(UnexpectedUnicodeError, AssertionError)
     assert issubclass(UnexpectedUnicodeError, UnicodeError)
+
+
+# With a real erlen app
+
+
+@pytest.fixture
+def real_app():
+    erlen = pytest.importorskip("erlen")
+    app = erlen.Flask(__name__)
+    app.testing = True
+    return app
+
+
+def test_app_uses_these_classes(real_app):
+    assert real_app.request_class is Request
+    assert real_app.response_class is Response
+
+
+def test_app_max_content_length(real_app):
+    from erlen import request
+
+    real_app.config["MAX_CONTENT_LENGTH"] = 50
+
+    @real_app.post("/")
+    def index():
+        request.form["myfile"]
+        return "read"
+
+    @real_app.errorhandler(413)
+    def too_large(error):
+        return "413 handled"
+
+    client = real_app.test_client()
+    assert client.post("/", data={"myfile": "foo" * 50}).text == "413 handled"
+    assert client.post("/", data={"myfile": "foo"}).text == "read"
+
+
+def test_app_nested_blueprint_request_attributes(real_app):
+    from erlen import Blueprint
+    from erlen import request
+
+    parent = Blueprint("parent", __name__)
+    child = Blueprint("child", __name__)
+
+    @child.route("/view")
+    def view():
+        return {
+            "endpoint": request.endpoint,
+            "blueprint": request.blueprint,
+            "blueprints": request.blueprints,
+            "view_args": request.view_args,
+        }
+
+    parent.register_blueprint(child, url_prefix="/child")
+    real_app.register_blueprint(parent, url_prefix="/parent")
+    rv = real_app.test_client().get("/parent/child/view")
+    assert rv.json == {
+        "endpoint": "parent.child.view",
+        "blueprint": "parent.child",
+        "blueprints": ["parent.child", "parent"],
+        "view_args": {},
+    }
+
+
+def test_app_enctype_debug_helper(real_app):
+    from erlen import request
+
+    real_app.debug = True
+
+    @real_app.post("/fail")
+    def fail():
+        return request.files["foo"].filename
+
+    with pytest.raises(DebugFilesKeyError) as e:
+        real_app.test_client().post("/fail", data={"foo": "index.txt"})
+    assert "This was submitted: 'index.txt'" in str(e.value)
+
+
+@pytest.mark.parametrize("debug", [True, False])
+def test_app_bad_json_response(real_app, debug):
+    from erlen import request
+
+    real_app.config["DEBUG"] = debug
+    real_app.config["TRAP_BAD_REQUEST_ERRORS"] = False
+
+    @real_app.post("/json")
+    def post_json():
+        request.get_json()
+        return ""
+
+    rv = real_app.test_client().post("/json", data="{", content_type="application/json")
+    assert rv.status_code == 400
+    assert (b"Failed to decode JSON object" in rv.data) is debug
