@@ -98,7 +98,9 @@ def test_dumps_with_app_sorts_and_escapes(app_ctx):
     assert json.dumps({"b": 1, "a": "\N{SNOWMAN}"}) == '{"a": "\\u2603", "b": 1}'
 
 
-@pytest.mark.parametrize("ensure_ascii, expected", [(True, '"\\u2603"'), (False, '"\u2603"')])
+@pytest.mark.parametrize(
+    "ensure_ascii, expected", [(True, '"\\u2603"'), (False, '"\u2603"')]
+)
 def test_ensure_ascii(app_ctx, ensure_ascii, expected):
     app_ctx.json.ensure_ascii = ensure_ascii
     assert json.dumps("\N{SNOWMAN}") == expected
@@ -254,7 +256,12 @@ def test_response_indented_in_debug():
 
 @pytest.mark.parametrize(
     "debug, compact, indented",
-    [(False, None, False), (True, None, True), (True, True, False), (False, False, True)],
+    [
+        (False, None, False),
+        (True, None, True),
+        (True, True, False),
+        (False, False, True),
+    ],
 )
 def test_response_compact_setting(debug, compact, indented):
     app = FakeApp(debug=debug)
@@ -332,7 +339,9 @@ def test_request_get_json_uses_provider(app):
             return {"via": "provider", "raw": super().loads(s, **kwargs)}
 
     app.json = Provider(app)
-    env = EnvironBuilder(method="POST", data='{"a": 1}', content_type="application/json")
+    env = EnvironBuilder(
+        method="POST", data='{"a": 1}', content_type="application/json"
+    )
     with app_context(app):
         req = Request(env.get_environ())
         assert req.get_json() == {"via": "provider", "raw": {"a": 1}}

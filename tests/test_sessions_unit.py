@@ -292,7 +292,10 @@ def test_cookie_settings_come_from_config():
 def test_cookie_path_falls_back_to_application_root():
     si = SessionInterface()
     assert si.get_cookie_path(FakeApp(APPLICATION_ROOT="/app")) == "/app"
-    assert si.get_cookie_path(FakeApp(APPLICATION_ROOT="/app", SESSION_COOKIE_PATH="/s")) == "/s"
+    assert (
+        si.get_cookie_path(FakeApp(APPLICATION_ROOT="/app", SESSION_COOKIE_PATH="/s"))
+        == "/s"
+    )
 
 
 def test_expiration_time(app):
@@ -385,7 +388,10 @@ def test_bad_cookie_gives_empty_session(si, app, mangle):
 
 def test_cookie_signed_with_other_key_is_rejected(si):
     response = saved_cookie(si, FakeApp(SECRET_KEY="one"), fresh({"a": 1}))
-    assert si.open_session(FakeApp(SECRET_KEY="two"), make_request(cookie_value(response))) == {}
+    assert (
+        si.open_session(FakeApp(SECRET_KEY="two"), make_request(cookie_value(response)))
+        == {}
+    )
 
 
 def test_expired_cookie_gives_empty_session(si, monkeypatch):
@@ -413,7 +419,9 @@ def test_secret_key_fallbacks(si):
 
     # New cookies are signed with the current key only.
     new_value = cookie_value(saved_cookie(si, rotated, fresh({"b": 2})))
-    assert si.open_session(FakeApp(SECRET_KEY="+1 key"), make_request(new_value)) == {"b": 2}
+    assert si.open_session(FakeApp(SECRET_KEY="+1 key"), make_request(new_value)) == {
+        "b": 2
+    }
     assert si.open_session(FakeApp(SECRET_KEY="0 key"), make_request(new_value)) == {}
 
     dropped = FakeApp(SECRET_KEY="+1 key", SECRET_KEY_FALLBACKS=["-1 key"])
@@ -426,7 +434,9 @@ def test_secret_key_fallbacks(si):
 def test_signing_serializer_is_cached(si, app):
     first = si.get_signing_serializer(app)
     assert si.get_signing_serializer(app) is first
-    assert si.get_signing_serializer(FakeApp()) is first, "same keys share one serializer"
+    assert si.get_signing_serializer(FakeApp()) is first, (
+        "same keys share one serializer"
+    )
 
 
 def test_cache_notices_secret_key_change(si, app):
@@ -608,8 +618,18 @@ def _flask_interface():
 
 def test_flask_cookie_loads_in_erlen(si, app):
     flask_sessions = _flask_interface()
-    data = {"user": 1, "t": (1, 2), "b": b"\x00", "m": Markup("<b>"), "_permanent": True}
-    value = flask_sessions.SecureCookieSessionInterface().get_signing_serializer(app).dumps(data)
+    data = {
+        "user": 1,
+        "t": (1, 2),
+        "b": b"\x00",
+        "m": Markup("<b>"),
+        "_permanent": True,
+    }
+    value = (
+        flask_sessions.SecureCookieSessionInterface()
+        .get_signing_serializer(app)
+        .dumps(data)
+    )
     assert si.open_session(app, make_request(value)) == data
 
 

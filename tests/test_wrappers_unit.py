@@ -81,9 +81,17 @@ def test_limit_overrides_win_everywhere():
     r.max_content_length = 90
     r.max_form_memory_size = 30
     r.max_form_parts = 4
-    assert (r.max_content_length, r.max_form_memory_size, r.max_form_parts) == (90, 30, 4)
+    assert (r.max_content_length, r.max_form_memory_size, r.max_form_parts) == (
+        90,
+        30,
+        4,
+    )
     with app_context(app):
-        assert (r.max_content_length, r.max_form_memory_size, r.max_form_parts) == (90, 30, 4)
+        assert (r.max_content_length, r.max_form_memory_size, r.max_form_parts) == (
+            90,
+            30,
+            4,
+        )
     # Setting None goes back to the config.
     r.max_content_length = None
     with app_context(app):

@@ -154,7 +154,9 @@ class Config(dict):  # type: ignore[type-arg]
 
         return True
 
-    def from_pyfile(self, filename: str | os.PathLike[str], silent: bool = False) -> bool:
+    def from_pyfile(
+        self, filename: str | os.PathLike[str], silent: bool = False
+    ) -> bool:
         """Execute a Python file and load its upper-case names, as
         :meth:`from_object` does with a module.
 

@@ -98,7 +98,9 @@ def attach_enctype_error_multidict(request: Request) -> None:
             if key not in request.form:
                 raise
 
-            raise DebugFilesKeyError(request, key).with_traceback(e.__traceback__) from None
+            raise DebugFilesKeyError(request, key).with_traceback(
+                e.__traceback__
+            ) from None
 
     patched = type(base.__name__, (base,), {"__getitem__": __getitem__})
     patched.__module__ = base.__module__

@@ -73,7 +73,10 @@ class SecureCookieSession(dict, SessionMixin):  # type: ignore[type-arg]
     when it is ``True`` (or the session is permanent and refreshed on each
     request)."""
 
-    def __init__(self, initial: c.Mapping[str, t.Any] | c.Iterable[tuple[str, t.Any]] | None = None) -> None:
+    def __init__(
+        self,
+        initial: c.Mapping[str, t.Any] | c.Iterable[tuple[str, t.Any]] | None = None,
+    ) -> None:
         if initial is None:
             super().__init__()
         else:
@@ -259,7 +262,9 @@ class SessionInterface:
         """
         raise NotImplementedError()
 
-    def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
+    def save_session(
+        self, app: Flask, session: SessionMixin, response: Response
+    ) -> None:
         """Store the session, usually by setting a cookie on ``response``.
         Called after the response is made and the ``after_request``
         functions ran; skipped for null sessions."""
@@ -447,7 +452,9 @@ class SecureCookieSessionInterface(SessionInterface):
 
         return self.session_class(data)
 
-    def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
+    def save_session(
+        self, app: Flask, session: SessionMixin, response: Response
+    ) -> None:
         """Write the session to the response's cookie.
 
         ``Vary: Cookie`` is added when the session was accessed or the cookie

@@ -6,9 +6,9 @@ import collections.abc as cabc
 import typing as t
 
 if t.TYPE_CHECKING:  # pragma: no cover
-    from _typeshed.wsgi import WSGIApplication  # noqa: F401
-    from werkzeug.datastructures import Headers  # noqa: F401
-    from werkzeug.sansio.response import Response  # noqa: F401
+    from _typeshed.wsgi import WSGIApplication
+    from werkzeug.datastructures import Headers
+    from werkzeug.sansio.response import Response
 
 ResponseValue = t.Union[
     "Response",
@@ -60,7 +60,9 @@ AfterRequestCallable = t.Union[
 ]
 """An ``after_request`` function: takes the response and returns one."""
 
-BeforeFirstRequestCallable = t.Union[t.Callable[[], None], t.Callable[[], t.Awaitable[None]]]
+BeforeFirstRequestCallable = t.Union[
+    t.Callable[[], None], t.Callable[[], t.Awaitable[None]]
+]
 """A ``before_first_request`` function (removed from Flask 3; kept for the
 compatibility shim)."""
 
@@ -99,7 +101,9 @@ URLDefaultCallable = t.Callable[[str, dict[str, t.Any]], None]
 """A URL defaults function: takes the endpoint and the values dict, and
 fills in values."""
 
-URLValuePreprocessorCallable = t.Callable[[t.Optional[str], t.Optional[dict[str, t.Any]]], None]
+URLValuePreprocessorCallable = t.Callable[
+    [t.Optional[str], t.Optional[dict[str, t.Any]]], None
+]
 """A URL value preprocessor: takes the endpoint and the view arguments, and
 may change them."""
 

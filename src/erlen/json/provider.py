@@ -74,7 +74,9 @@ class JSONProvider:
     ) -> t.Any:
         if kwargs:
             if args:
-                raise TypeError("app.json.response() takes either args or kwargs, not both")
+                raise TypeError(
+                    "app.json.response() takes either args or kwargs, not both"
+                )
 
             return kwargs
 
