@@ -797,8 +797,14 @@ class Flask(App):
                 for func in reversed(funcs):
                     response = self._sync(func)(response)
 
+        sess = ctx._sess
+        if sess is None:
+            # Not opened yet (lazy cookie session). Without a cookie header it
+            # would be a new, empty, untouched session: nothing to save.
+            if not ctx._lazy_session or "HTTP_COOKIE" not in ctx.request.environ:
+                return response
+            sess = ctx._open_session()
         interface = self.session_interface
-        sess = ctx._session
         if not interface.is_null_session(sess):
             interface.save_session(self, sess, response)  # type: ignore[arg-type]
         return response

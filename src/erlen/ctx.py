@@ -13,6 +13,7 @@ from werkzeug.exceptions import HTTPException
 from . import signals as _signals
 from .globals import _cv_app
 from .globals import _cv_request
+from .sessions import SecureCookieSessionInterface as _SecureCookieSessionInterface
 
 if t.TYPE_CHECKING:  # pragma: no cover
     from types import TracebackType
@@ -194,7 +195,10 @@ class RequestContext:
         except HTTPException as e:
             request.routing_exception = e
         self.flashes: list[tuple[str, str]] | None = None
-        self._session: SessionMixin | None = session
+        # The session once opened. With the default cookie interface it is
+        # opened on first use instead of on push; see push().
+        self._sess: SessionMixin | None = session
+        self._lazy_session = False
         self._after_request_functions: list[t.Callable[..., t.Any]] = []
         self._cv_tokens: list[tuple[contextvars.Token[RequestContext], AppContext | None]] = []
 
@@ -208,19 +212,42 @@ class RequestContext:
             session=self._session,
         )
 
+    def _open_session(self) -> SessionMixin:
+        app = self.app
+        interface = app.session_interface
+        session = interface.open_session(app, self.request)
+        if session is None:
+            session = interface.make_null_session(app)
+        self._sess = session
+        return session
+
+    @property
+    def _session(self) -> SessionMixin | None:
+        """The session, without marking it accessed."""
+        session = self._sess
+        if session is None and self._lazy_session:
+            session = self._open_session()
+        return session
+
+    @_session.setter
+    def _session(self, value: SessionMixin | None) -> None:
+        self._sess = value
+
     @property
     def session(self) -> SessionMixin:
-        """The session of this request, opened when the context is pushed.
-        Reading it (as the :data:`~erlen.session` proxy does) marks it
-        accessed, which adds ``Vary: Cookie`` to the response."""
-        session = self._session
-        assert session is not None, "The session has not yet been opened."
+        """The session of this request, available once the context is
+        pushed. Reading it (as the :data:`~erlen.session` proxy does) marks
+        it accessed, which adds ``Vary: Cookie`` to the response."""
+        session = self._sess
+        if session is None:
+            assert self._lazy_session, "The session has not yet been opened."
+            session = self._open_session()
         session.accessed = True
         return session
 
     @session.setter
     def session(self, value: SessionMixin | None) -> None:
-        self._session = value
+        self._sess = value
 
     def match_request(self) -> None:
         """Match the URL, setting ``request.url_rule`` and ``view_args``, or
@@ -248,12 +275,16 @@ class RequestContext:
 
         # Opened only on the first push: a context pushed again (for example
         # by stream_with_context) keeps its session.
-        if self._session is None:
-            interface = app.session_interface
-            session = interface.open_session(app, self.request)
-            if session is None:
-                session = interface.make_null_session(app)
-            self._session = session
+        if self._sess is None:
+            if type(app.session_interface) is _SecureCookieSessionInterface:
+                # PERF: the cookie session costs a serializer and cookie
+                # parsing to open, and most requests never touch it. It is
+                # opened on first use; process_response() opens it when the
+                # request has cookies, so refreshing a permanent session
+                # still happens.
+                self._lazy_session = True
+            else:
+                self._open_session()
 
         # After the session, so that URL converters can use it.
         if self.url_adapter is not None:
