@@ -335,14 +335,25 @@ cdef class LocalProxy:
         return _resolve(self)
 
     def __getattribute__(self, name):
+        cdef PyObject* value = NULL
         # PERF: the hot path. A plain name on an exact LocalProxy goes straight
-        # to the target: no failed lookup on the proxy first, no exception.
+        # to the target: no failed lookup on the proxy first, no exception,
+        # and for the common ContextVar proxies (``request``, ``g``) no call
+        # out to _resolve either.
         if (
             Py_TYPE(self) is <PyTypeObject*>LocalProxy
             and PyUnicode_CheckExact(name)
             and PyUnicode_GET_LENGTH(name) > 0
             and PyUnicode_READ_CHAR(name, 0) != u"_"
         ):
+            if self._kind == KIND_VAR and self._path is None:
+                PyContextVar_Get(self._storage, NULL, &value)
+                if value is not NULL:
+                    obj = <object>value
+                    Py_XDECREF(value)
+                    if self._name is not None:
+                        obj = getattr(obj, self._name)
+                    return getattr(obj, name)
             return getattr(_resolve(self), name)
         return _special_getattr(self, name)
 
