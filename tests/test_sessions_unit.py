@@ -798,3 +798,29 @@ def test_app_cleared_session_deletes_cookie(real_app):
     rv = client.get("/clear")
     assert rv.headers["Set-Cookie"].startswith("session=;")
     assert client.get_cookie("session") is None
+
+
+def test_cache_hits_with_bound_method_digest(app):
+    import hashlib
+
+    class BoundDigest(SecureCookieSessionInterface):
+        def digest_method(self, data=b""):
+            return hashlib.sha256(data)
+
+    si = BoundDigest()
+    assert si.get_signing_serializer(app) is si.get_signing_serializer(app)
+    value = cookie_value(saved_cookie(si, app, fresh({"a": 1})))
+    assert si.open_session(app, make_request(value)) == {"a": 1}
+
+
+def test_unhashable_serializer_still_works(app):
+    from erlen.json.tag import TaggedJSONSerializer
+
+    class Unhashable(TaggedJSONSerializer):
+        __slots__ = ()
+        __hash__ = None
+
+    si = SecureCookieSessionInterface()
+    si.serializer = Unhashable()
+    value = cookie_value(saved_cookie(si, app, fresh({"a": (1,)})))
+    assert si.open_session(app, make_request(value)) == {"a": (1,)}

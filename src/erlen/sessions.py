@@ -358,15 +358,16 @@ class SecureCookieSessionInterface(SessionInterface):
         fallbacks = app.config["SECRET_KEY_FALLBACKS"]
         # PERF: building the serializer (and itsdangerous' key derivation per
         # signer) costs more than signing itself; reuse it while the inputs
-        # stay the same. id() is safe for the two objects because the cached
-        # serializer keeps them alive.
+        # stay the same. The digest and serializer objects themselves are in
+        # the key (not their id()): a digest_method defined as a plain method
+        # is a new bound method on each access, and those compare equal.
         cache_key = (
             secret_key,
             tuple(fallbacks) if fallbacks else (),
             self.salt,
             self.key_derivation,
-            id(self.digest_method),
-            id(self.serializer),
+            self.digest_method,
+            self.serializer,
         )
 
         try:
