@@ -85,7 +85,11 @@ def _require_request_ctx() -> RequestContext:
 
 
 def _current_app() -> Flask:
-    return _require_app_ctx().app  # type: ignore[no-any-return]
+    # PERF: on every url_for/render call; one ContextVar read, no helpers.
+    ctx = _cv_app.get(None)
+    if ctx is None:
+        raise RuntimeError(_no_app_msg)
+    return ctx.app  # type: ignore[no-any-return]
 
 
 def stream_with_context(
