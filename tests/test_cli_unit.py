@@ -2,9 +2,11 @@
 import failures, app expressions, dotenv loading and the ``run`` options."""
 
 import os
+import platform
 import ssl
 import sys
 import types
+from importlib.metadata import version
 from pathlib import Path
 
 import click
@@ -254,11 +256,6 @@ def test_version_option(capsys):
     ctx = Ctx()
     get_version(ctx, None, True)
     out = capsys.readouterr().out
-    import platform
-
-    import werkzeug  # noqa: F401
-    from importlib.metadata import version
-
     assert f"Python {platform.python_version()}" in out
     assert f"Flask {FLASK_API_VERSION}" in out
     assert f"Werkzeug {version('werkzeug')}" in out

@@ -7,7 +7,6 @@ import os
 import pytest
 import werkzeug.exceptions
 from werkzeug.exceptions import NotFound
-from werkzeug.http import parse_cache_control_header
 
 from erlen import Flask
 from erlen.globals import _cv_request

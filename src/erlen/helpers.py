@@ -12,7 +12,7 @@ import os
 import sys
 import typing as t
 from datetime import datetime
-from functools import lru_cache
+from functools import cache
 from functools import update_wrapper
 
 import werkzeug.utils
@@ -392,7 +392,7 @@ def get_root_path(import_name: str) -> str:
     return os.path.dirname(os.path.abspath(filename))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _split_blueprint_path(name: str) -> list[str]:
     """``"a.b.c"`` -> ``["a.b.c", "a.b", "a"]``: a nested blueprint's name
     followed by each of its parents' names.
