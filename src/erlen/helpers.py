@@ -92,6 +92,18 @@ def _current_app() -> Flask:
     return ctx.app  # type: ignore[no-any-return]
 
 
+@t.overload
+def stream_with_context(
+    generator_or_function: t.Iterator[t.AnyStr],
+) -> t.Iterator[t.AnyStr]: ...
+
+
+@t.overload
+def stream_with_context(
+    generator_or_function: t.Callable[..., t.Iterator[t.AnyStr]],
+) -> t.Callable[..., t.Iterator[t.AnyStr]]: ...
+
+
 def stream_with_context(
     generator_or_function: t.Iterator[t.AnyStr] | t.Callable[..., t.Iterator[t.AnyStr]],
 ) -> t.Iterator[t.AnyStr] | t.Callable[..., t.Iterator[t.AnyStr]]:
@@ -294,6 +306,10 @@ def _send_file_kwargs(**kwargs: t.Any) -> dict[str, t.Any]:
     kwargs["response_class"] = app.response_class
     kwargs["_root_path"] = app.root_path
     return kwargs
+
+
+# Flask's name for the same helper, which some extensions import.
+_prepare_send_file_kwargs = _send_file_kwargs
 
 
 def send_file(
