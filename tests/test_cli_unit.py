@@ -336,6 +336,7 @@ def test_run_defaults():
 
 @pytest.mark.parametrize("prefix", ["FLASK", "ERLEN"])
 def test_run_options_from_environment(monkeypatch, prefix):
+    monkeypatch.setenv("ERLEN_SKIP_DOTENV", "1")
     group = cli_module.FlaskGroup()
     monkeypatch.setenv(f"{prefix}_RUN_PORT", "8123")
     monkeypatch.setenv(f"{prefix}_RUN_HOST", "0.0.0.0")
@@ -360,7 +361,8 @@ def test_show_server_banner(capsys, monkeypatch):
     assert capsys.readouterr().out == ""
 
 
-def test_make_context_marks_cli_run():
+def test_make_context_marks_cli_run(monkeypatch):
+    monkeypatch.setenv("ERLEN_SKIP_DOTENV", "1")
     group = cli_module.FlaskGroup()
     group.make_context("erlen", ["--help"], resilient_parsing=True)
     assert os.environ["FLASK_RUN_FROM_CLI"] == "true"
