@@ -380,3 +380,18 @@ def test_ensure_sync_comes_from_current_app(app, client):
     tracking.add_url_rule("/", view_func=Page.as_view("page"))
     assert tracking.test_client().get("/").text == "ok"
     assert "get" in wrapped
+
+
+def test_views_outside_contexts():
+    class Plain(View):
+        def dispatch_request(self):
+            return "x"
+
+    class Verbs(MethodView):
+        def get(self):
+            return "g"
+
+    with pytest.raises(RuntimeError, match="outside of application context"):
+        Plain.as_view("plain")()
+    with pytest.raises(RuntimeError, match="outside of request context"):
+        Verbs.as_view("verbs")()

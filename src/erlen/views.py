@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import typing as t
 
-from .globals import _cv_app
-from .globals import _cv_request
+from .helpers import _current_app
+from .helpers import _require_request_ctx
 
 if t.TYPE_CHECKING:  # pragma: no cover
     from . import typing as ft
@@ -77,14 +77,14 @@ class View:
 
             def view(**kwargs: t.Any) -> ft.ResponseReturnValue:
                 instance = view.view_class(*class_args, **class_kwargs)  # type: ignore[attr-defined]
-                ensure_sync = _cv_app.get().app.ensure_sync
+                ensure_sync = _current_app().ensure_sync
                 return ensure_sync(instance.dispatch_request)(**kwargs)  # type: ignore[no-any-return]
 
         else:
             instance = cls(*class_args, **class_kwargs)
 
             def view(**kwargs: t.Any) -> ft.ResponseReturnValue:
-                ensure_sync = _cv_app.get().app.ensure_sync
+                ensure_sync = _current_app().ensure_sync
                 return ensure_sync(instance.dispatch_request)(**kwargs)  # type: ignore[no-any-return]
 
         if cls.decorators:
@@ -136,9 +136,10 @@ class MethodView(View):
             cls.methods = collected
 
     def dispatch_request(self, **kwargs: t.Any) -> ft.ResponseReturnValue:
-        method = _cv_request.get().request.method
+        req_ctx = _require_request_ctx()
+        method = req_ctx.request.method
         handler = getattr(self, method.lower(), None)
         if handler is None and method == "HEAD":
             handler = getattr(self, "get", None)
         assert handler is not None, f"Unimplemented method {method!r}"
-        return _cv_app.get().app.ensure_sync(handler)(**kwargs)  # type: ignore[no-any-return]
+        return req_ctx.app.ensure_sync(handler)(**kwargs)  # type: ignore[no-any-return]
