@@ -393,5 +393,7 @@ def test_views_outside_contexts():
 
     with pytest.raises(RuntimeError, match="outside of application context"):
         Plain.as_view("plain")()
-    with pytest.raises(RuntimeError, match="outside of request context"):
+    with pytest.raises(RuntimeError, match="outside of application context"):
         Verbs.as_view("verbs")()
+    with pytest.raises(RuntimeError, match="outside of request context"):
+        Verbs().dispatch_request()
