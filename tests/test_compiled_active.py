@@ -97,7 +97,11 @@ def _select_in_subprocess(**env_changes: str | None) -> tuple[str, str]:
         " l.Local.__module__)\n"
     )
     out = subprocess.run(
-        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+        [sys.executable, "-c", code],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout.split()
     return out[0], " ".join(out[1:])
 

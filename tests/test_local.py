@@ -16,13 +16,17 @@ _cv_other: ContextVar[list[t.Any]] = ContextVar("erlen.tests.local.other")
 
 @pytest.fixture(autouse=True)
 def reset_context_vars():
-    tokens = [(_cv_ns, _cv_ns.set({})), (_cv_stack, _cv_stack.set([])), (_cv_other, _cv_other.set([]))]
+    tokens = [
+        (_cv_ns, _cv_ns.set({})),
+        (_cv_stack, _cv_stack.set([])),
+        (_cv_other, _cv_other.set([])),
+    ]
     yield
     for var, token in reversed(tokens):
         var.reset(token)
 
 
-# --- Local ----------------------------------------------------------------------
+# --- Local --------------------------------------------------------------------
 
 
 def test_local_attributes(local_impl):
@@ -161,7 +165,7 @@ def test_local_values_per_context(local_impl):
     assert not hasattr(local, "only_inner")
 
 
-# --- LocalStack -------------------------------------------------------------------
+# --- LocalStack ---------------------------------------------------------------
 
 
 def test_stack_push_pop_top(local_impl):
@@ -300,7 +304,7 @@ def test_stack_values_per_context(local_impl):
     assert stack.top == "base"
 
 
-# --- LocalManager --------------------------------------------------------------------
+# --- LocalManager -------------------------------------------------------------
 
 
 def test_manager_constructor_forms(local_impl):
@@ -393,7 +397,7 @@ def test_manager_middleware_decorator(local_impl):
     assert stack.top is None
 
 
-# --- release_local ----------------------------------------------------------------------
+# --- release_local ------------------------------------------------------------
 
 
 def test_release_local_calls_release_hook(local_impl):

@@ -27,7 +27,11 @@ _MISSING = object()
 
 @pytest.fixture(autouse=True)
 def reset_context_vars():
-    tokens = [(_cv_ns, _cv_ns.set({})), (_cv_stack, _cv_stack.set([])), (_cv_val, _cv_val.set(None))]
+    tokens = [
+        (_cv_ns, _cv_ns.set({})),
+        (_cv_stack, _cv_stack.set([])),
+        (_cv_val, _cv_val.set(None)),
+    ]
     yield
     for var, token in reversed(tokens):
         var.reset(token)
@@ -110,7 +114,7 @@ def run_thread(func, *args):
     return result["value"]
 
 
-# --- threads ------------------------------------------------------------------------
+# --- threads ------------------------------------------------------------------
 
 
 def test_new_thread_sees_nothing(core):
@@ -203,7 +207,7 @@ def test_manager_cleanup_in_thread_is_local(core):
     assert sees_own(core, "main")
 
 
-# --- asyncio tasks -----------------------------------------------------------------------
+# --- asyncio tasks ------------------------------------------------------------
 
 
 def test_tasks_are_isolated(core):
@@ -247,7 +251,8 @@ def test_child_task_does_not_see_later_parent_changes(core):
         async def child():
             started.set()
             await go_on.wait()
-            seen = (core.stack.top, core.local.value, _cv_val.get(), hasattr(core.local, "later"))
+            seen = (core.stack.top, core.local.value, _cv_val.get())
+            seen += (hasattr(core.local, "later"),)
             seen += (core.stack_proxy == "parent-1", core.local_proxy == "parent-1")
             core.stack.push("child")
             core.local.value = "child"
@@ -321,7 +326,7 @@ def test_asyncio_run_copies_callers_context(core):
     assert sees_own(core, "outer")
 
 
-# --- greenlets ------------------------------------------------------------------------------
+# --- greenlets ----------------------------------------------------------------
 
 
 def test_new_greenlet_sees_nothing(core):
@@ -392,7 +397,7 @@ def test_release_in_greenlet_leaves_main_alone(core):
     assert sees_own(core, "main")
 
 
-# --- contexts that end leave nothing behind ---------------------------------------------------
+# --- contexts that end leave nothing behind -----------------------------------
 
 
 def _store_payloads(core, name, refs):

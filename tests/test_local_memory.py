@@ -41,7 +41,11 @@ _MISSING = object()
 
 @pytest.fixture(autouse=True)
 def reset_context_vars():
-    tokens = [(_cv_ns, _cv_ns.set({})), (_cv_stack, _cv_stack.set([])), (_cv_val, _cv_val.set(None))]
+    tokens = [
+        (_cv_ns, _cv_ns.set({})),
+        (_cv_stack, _cv_stack.set([])),
+        (_cv_val, _cv_val.set(None)),
+    ]
     yield
     for var, token in reversed(tokens):
         var.reset(token)

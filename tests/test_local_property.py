@@ -270,7 +270,9 @@ values = st.one_of(
     st.just(("none",)),
     st.tuples(st.sampled_from(["box", "boxbox"]), st.integers(-3, 3)),
 )
-proxy_ops = st.tuples(st.just("proxy"), st.sampled_from(PROXY_NAMES), st.sampled_from(sorted(PROXY_OPS)))
+proxy_ops = st.tuples(
+    st.just("proxy"), st.sampled_from(PROXY_NAMES), st.sampled_from(sorted(PROXY_OPS))
+)
 simple_ops = st.one_of(
     st.tuples(st.just("set"), names, values),
     st.tuples(st.just("get"), names),
@@ -323,7 +325,8 @@ def check_sequence(sequence):
     """Run ``sequence`` on every implementation, each in a fresh context, and
     compare what they observed with werkzeug's results."""
     results = {
-        name: copy_context().run(_run_world, name, module, sequence) for name, module in _modules()
+        name: copy_context().run(_run_world, name, module, sequence)
+        for name, module in _modules()
     }
     ref_outcomes, ref_final = results["werkzeug"]
     for name in results:
@@ -355,20 +358,30 @@ def check_sequence(sequence):
         assert results["cython"] == results["python"]
 
 
-@pytest.mark.parametrize("value", [None, *VALUE_SAMPLES], ids=lambda v: "unbound" if v is None else repr(v))
+@pytest.mark.parametrize(
+    "value", [None, *VALUE_SAMPLES], ids=lambda v: "unbound" if v is None else repr(v)
+)
 def test_every_proxy_operation(value):
     """Each operation on each kind of proxy, all bound to one value (or all
     unbound), in a fresh context."""
     if value is None:
         setup = []
     else:
-        setup = [("set", "a", value), ("set", "attr", value), ("push", value), ("var_set", value)]
+        setup = [
+            ("set", "a", value),
+            ("set", "attr", value),
+            ("push", value),
+            ("var_set", value),
+        ]
     for proxy_name in PROXY_NAMES:
         for op_name in PROXY_OPS:
             check_sequence([*setup, ("proxy", proxy_name, op_name)])
 
 
-@settings(max_examples=int(os.environ.get("ERLEN_PROPERTY_EXAMPLES", "300")), deadline=None)
+EXAMPLES = int(os.environ.get("ERLEN_PROPERTY_EXAMPLES", "300"))
+
+
+@settings(max_examples=EXAMPLES, deadline=None)
 @given(st.lists(ops, max_size=40))
 def test_same_results_as_werkzeug(sequence):
     check_sequence(sequence)
