@@ -381,3 +381,58 @@ def test_application_root_in_test_client(app):
     app.add_url_rule("/x", "x", lambda: erlen.url_for("x"))
     rv = app.test_client().get("/x")
     assert rv.data == b"/prefix/x"
+
+
+def test_matches_stay_right_when_rules_are_added_later(app, client):
+    from werkzeug.routing import Rule
+
+    app.add_url_rule("/a", "a", lambda: "a")
+    assert client.get("/a").data == b"a"
+    assert client.get("/a").data == b"a"  # remembered match
+    # A rule added straight to the map (as extensions do) is seen at once.
+    app.url_map.add(Rule("/b", endpoint="b"))
+    app.view_functions["b"] = lambda: "b"
+    assert client.get("/b").data == b"b"
+    assert client.get("/a").data == b"a"
+
+
+def test_view_args_are_fresh_per_request(app, client):
+    seen = []
+
+    @app.url_value_preprocessor
+    def take(endpoint, values):
+        seen.append(dict(values))
+        values.pop("lang")
+
+    app.add_url_rule("/s", "s", lambda: "ok", defaults={"lang": "xx"})
+    assert client.get("/s").data == b"ok"
+    assert client.get("/s").data == b"ok"
+    assert seen == [{"lang": "xx"}, {"lang": "xx"}]
+
+
+def test_adapter_per_request_path_method_and_query(app, client):
+    app.add_url_rule("/dir/", "d", lambda: "d", methods=["GET", "POST"])
+    app.add_url_rule("/m", "m", lambda: erlen.request.method, methods=["GET", "PUT"])
+    assert client.get("/dir/").data == b"d"
+    # Same host and scheme, so the same bound adapter underneath; the
+    # redirect must still carry this request's query.
+    assert client.get("/dir?a=1").location.endswith("/dir/?a=1")
+    assert client.get("/dir?b=2").location.endswith("/dir/?b=2")
+    assert client.put("/m").data == b"PUT"
+    assert client.post("/m").status_code == 405
+    with app.test_request_context("/m", method="PUT") as ctx:
+        assert ctx.url_adapter.path_info == "/m"
+        assert ctx.url_adapter.default_method == "PUT"
+
+
+def test_adapter_per_host(app):
+    app.config["SERVER_NAME"] = "example.com"
+    app.add_url_rule("/", "i", lambda: erlen.url_for("i", _external=True))
+    c = app.test_client()
+    assert c.get("/").data == b"http://example.com/"
+    assert c.get("/", "https://example.com/").data == b"https://example.com/"
+
+
+def test_non_ascii_path(app, client):
+    app.add_url_rule("/caf\u00e9", "c", lambda: erlen.request.path)
+    assert client.get("/caf\u00e9").data == "/caf\u00e9".encode()

@@ -61,6 +61,7 @@ if t.TYPE_CHECKING:  # pragma: no cover
 T = t.TypeVar("T", bound=t.Callable[..., t.Any])
 
 _CO_COROUTINE = inspect.CO_COROUTINE
+_new_adapter = object.__new__
 _SAFE_METHODS = frozenset(("GET", "HEAD", "OPTIONS"))
 
 
@@ -191,6 +192,8 @@ class Flask(App):
         self._before_first_request_running = False
         # func -> what ensure_sync returned for it; see _sync().
         self._sync_cache: dict[t.Any, t.Callable[..., t.Any]] = {}
+        # environ host/script/scheme -> MapAdapter; see create_url_adapter().
+        self._adapter_cache: dict[tuple[t.Any, ...], MapAdapter] = {}
 
         if self.has_static_folder:
             assert bool(static_host) == host_matching, (
@@ -455,9 +458,10 @@ class Flask(App):
             trusted_hosts = config["TRUSTED_HOSTS"]
             if trusted_hosts is not None:
                 request.trusted_hosts = trusted_hosts
-            # Werkzeug's adapter checks neither trusted hosts nor the host's
-            # characters; computing the host now raises a 400 for a bad one.
-            request.host = get_host(request.environ, request.trusted_hosts)  # type: ignore[misc]
+            if request.trusted_hosts is not None:
+                # Werkzeug's adapter does not check trusted hosts; computing
+                # the host now raises a 400 for an untrusted one.
+                request.host = get_host(request.environ, request.trusted_hosts)  # type: ignore[misc]
             url_map = self.url_map
             subdomain = None
             server_name = config["SERVER_NAME"]
@@ -465,9 +469,47 @@ class Flask(App):
                 server_name = None
             elif not self.subdomain_matching:
                 subdomain = url_map.default_subdomain or ""
-            return url_map.bind_to_environ(
-                request.environ, server_name=server_name, subdomain=subdomain
+
+            environ = request.environ
+            # PERF: binding to an environ costs some thirty calls, and all but
+            # the path, method and query depend only on the host, script
+            # root and scheme. The adapter bound for those is kept, and each
+            # request gets a shallow copy with its own path, method and query.
+            key = (
+                environ.get("HTTP_HOST"),
+                environ.get("SERVER_NAME"),
+                environ.get("SERVER_PORT"),
+                environ.get("wsgi.url_scheme"),
+                environ.get("SCRIPT_NAME"),
+                environ.get("HTTP_CONNECTION"),
+                environ.get("HTTP_UPGRADE"),
+                server_name,
+                subdomain,
             )
+            cache = self._adapter_cache
+            template = cache.get(key)
+            if template is None:
+                template = url_map.bind_to_environ(
+                    environ, server_name=server_name, subdomain=subdomain
+                )
+                if len(cache) >= 256:  # hosts come from clients: stay bounded
+                    cache.clear()
+                cache[key] = template
+            adapter = _new_adapter(MapAdapter)
+            adapter.__dict__.update(template.__dict__)
+            path_info = environ.get("PATH_INFO")
+            # The same decoding werkzeug applies to WSGI strings.
+            adapter.path_info = (
+                path_info.encode("latin1").decode(errors="replace")
+                if path_info is not None
+                else "/"
+            )
+            adapter.default_method = environ["REQUEST_METHOD"]
+            query = environ.get("QUERY_STRING")
+            adapter.query_args = (
+                query.encode("latin1").decode(errors="replace") if query is not None else None
+            )
+            return adapter
 
         if config["SERVER_NAME"] is not None:
             return self.url_map.bind(

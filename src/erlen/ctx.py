@@ -9,6 +9,7 @@ import typing as t
 from functools import update_wrapper
 
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import MapAdapter
 
 from . import signals as _signals
 from .globals import _cv_app
@@ -252,14 +253,44 @@ class RequestContext:
     def match_request(self) -> None:
         """Match the URL, setting ``request.url_rule`` and ``view_args``, or
         keeping the routing error on ``request.routing_exception``."""
+        adapter = self.url_adapter
+        request = self.request
+        app = self.app
+        memo = key = None
+        if type(adapter) is MapAdapter and adapter.map is app.url_map:
+            # PERF: a rule without arguments always matches the same way for
+            # the same host, path and method, so its match is remembered
+            # until the map gets new rules (converters of other rules may
+            # have side effects, so only argument-free matches are kept).
+            memo = app._match_memo
+            if adapter.map._remap:
+                # Rules were added to the map directly since it last sorted
+                # them; add_url_rule() empties the memo itself.
+                memo.clear()
+            key = (
+                adapter.server_name,
+                adapter.subdomain,
+                adapter.script_name,
+                adapter.url_scheme,
+                adapter.path_info,
+                adapter.default_method,
+            )
+            hit = memo.get(key)
+            if hit is not None:
+                request.url_rule = hit[0]
+                request.view_args = dict(hit[1])
+                return
         try:
-            rule, view_args = self.url_adapter.match(return_rule=True)  # type: ignore[union-attr]
+            rule, view_args = adapter.match(return_rule=True)  # type: ignore[union-attr]
         except HTTPException as e:
-            self.request.routing_exception = e
+            request.routing_exception = e
         else:
-            request = self.request
             request.url_rule = rule
             request.view_args = view_args
+            if memo is not None and not rule.arguments:
+                if len(memo) >= 1024:  # paths and hosts come from clients
+                    memo.clear()
+                memo[key] = (rule, dict(view_args))
 
     def push(self) -> None:
         """Make this context current, after pushing an app context if none
