@@ -1,6 +1,8 @@
 """Helpers that need no application: path and environment utilities, and the
 fallbacks used when no app context is active."""
 
+import importlib.abc
+import importlib.util
 import os
 import sys
 import types
@@ -201,3 +203,43 @@ def test_request_helpers_outside_request(call):
 def test_app_helpers_outside_app(call):
     with pytest.raises(RuntimeError, match="outside of application context"):
         call()
+
+
+
+def test_get_root_path_namespace_package(tmp_path, monkeypatch):
+    (tmp_path / "erlen_ns_pkg").mkdir()
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.chdir(tmp_path / "erlen_ns_pkg")
+    # The spec of a namespace package has no loader: no single folder is its
+    # root, so the working directory is used.
+    assert get_root_path("erlen_ns_pkg") == str(tmp_path / "erlen_ns_pkg")
+    assert "erlen_ns_pkg" not in sys.modules
+
+
+class _FilelessLoader(importlib.abc.Loader):
+    """An import hook whose modules have no ``__file__`` and that cannot
+    tell a file name."""
+
+    def create_module(self, spec):
+        return None
+
+    def exec_module(self, module):
+        module.VALUE = 1
+
+
+class _FilelessFinder(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name == "erlen_fileless_hook":
+            return importlib.util.spec_from_loader(name, _FilelessLoader())
+        return None
+
+
+def test_get_root_path_import_hook_without_file(monkeypatch):
+    monkeypatch.setattr(sys, "meta_path", [_FilelessFinder(), *sys.meta_path])
+    try:
+        with pytest.raises(RuntimeError, match="No root path can be found"):
+            get_root_path("erlen_fileless_hook")
+        # It had to import the module to look for a file.
+        assert sys.modules["erlen_fileless_hook"].VALUE == 1
+    finally:
+        sys.modules.pop("erlen_fileless_hook", None)
