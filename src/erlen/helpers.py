@@ -24,6 +24,7 @@ from .globals import _cv_app
 from .globals import _cv_request
 from .globals import _no_app_msg
 from .globals import _no_req_msg
+from .signals import message_flashed
 
 if t.TYPE_CHECKING:  # pragma: no cover
     from .app import Flask
@@ -259,8 +260,6 @@ def flash(message: str, category: str = "message") -> None:
     flashes = session.get("_flashes", [])
     flashes.append((category, message))
     session["_flashes"] = flashes
-
-    from .signals import message_flashed
 
     # PERF: skip building the send call when nobody listens.
     if message_flashed.receivers:
