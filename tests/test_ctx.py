@@ -357,3 +357,43 @@ def test_context_not_visible_in_other_thread(app):
         th.start()
         th.join()
     assert seen == [False]
+
+
+def test_uploaded_files_closed_when_context_pops(app, client):
+    import io
+
+    kept = []
+
+    @app.post("/")
+    def upload():
+        f = erlen.request.files["f"]
+        kept.append(f)
+        assert not f.stream.closed
+        return f.read()
+
+    assert client.post("/", data={"f": (io.BytesIO(b"data"), "a.txt")}).data == b"data"
+    assert kept[0].stream.closed
+
+
+def test_custom_request_close_is_called(app):
+    closed = []
+
+    class MyRequest(erlen.Request):
+        def close(self):
+            closed.append(True)
+            super().close()
+
+    app.request_class = MyRequest
+    with app.test_request_context():
+        pass
+    assert closed == [True]
+
+
+def test_app_context_url_adapter_follows_config_and_can_be_set(app):
+    with app.app_context() as ctx:
+        assert ctx.url_adapter is None
+        ctx.url_adapter = "custom"
+        assert ctx.url_adapter == "custom"
+    app.config["SERVER_NAME"] = "srv.test"
+    with app.app_context() as ctx:
+        assert ctx.url_adapter.server_name == "srv.test"

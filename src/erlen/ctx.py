@@ -10,6 +10,7 @@ from functools import update_wrapper
 
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import MapAdapter
+from werkzeug.wrappers import Request as _BaseRequest
 
 from . import signals as _signals
 from .globals import _cv_app
@@ -26,6 +27,7 @@ if t.TYPE_CHECKING:  # pragma: no cover
     from .wrappers import Request
 
 _sentinel = object()
+_base_request_close = _BaseRequest.close
 
 F = t.TypeVar("F", bound=t.Callable[..., t.Any])
 
@@ -122,9 +124,24 @@ class AppContext:
 
     def __init__(self, app: Flask) -> None:
         self.app = app
-        self.url_adapter = app.create_url_adapter(None)
         self.g: _AppCtxGlobals = app.app_ctx_globals_class()
         self._cv_tokens: list[contextvars.Token[AppContext]] = []
+
+    # PERF: the adapter (which needs SERVER_NAME) is made on first use: most
+    # app contexts are pushed by requests, which build URLs with their own.
+    @property
+    def url_adapter(self) -> MapAdapter | None:
+        """The URL adapter for building URLs outside a request; ``None``
+        without ``SERVER_NAME``."""
+        try:
+            return self.__dict__["_url_adapter"]  # type: ignore[no-any-return]
+        except KeyError:
+            adapter = self.__dict__["_url_adapter"] = self.app.create_url_adapter(None)
+            return adapter
+
+    @url_adapter.setter
+    def url_adapter(self, value: MapAdapter | None) -> None:
+        self.__dict__["_url_adapter"] = value
 
     def push(self) -> None:
         """Make this context the current one."""
@@ -333,8 +350,12 @@ class RequestContext:
                 if exc is _sentinel:
                     exc = sys.exc_info()[1]
                 self.app.do_teardown_request(exc)
+                # PERF: werkzeug's close() only closes uploaded files, so it
+                # is skipped when the form was never parsed.
                 close = getattr(request, "close", None)
-                if close is not None:
+                if close is not None and (
+                    "files" in request.__dict__ or type(request).close is not _base_request_close
+                ):
                     close()
         finally:
             ctx = _cv_request.get(None)
