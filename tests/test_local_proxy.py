@@ -1169,6 +1169,51 @@ def test_stack_proxy_unbound_when_empty_or_none_on_top(local_impl):
     assert repr(p) == "<LocalProxy unbound>"
 
 
+def test_stack_subclass_top_is_used(local_impl):
+    # werkzeug's proxy reads ``stack.top``, so a subclass that overrides it
+    # decides what the proxy sees.
+    class DefaultStack(local_impl.LocalStack):
+        @property
+        def top(self):
+            top = super().top
+            return "default" if top is None else top
+
+    stack = DefaultStack()
+    p = stack()
+    assert p == "default"
+    assert p.upper() == "DEFAULT"
+    stack.push("pushed")
+    assert p == "pushed"
+    assert local_impl.LocalProxy(stack) == "pushed"
+
+
+LOOKED_UP_BY_NAME = [
+    "__enter__", "__exit__", "__await__", "__aiter__", "__anext__", "__aenter__", "__aexit__",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("name", LOOKED_UP_BY_NAME)
+def test_protocol_methods_are_the_targets(local_impl, name):
+    # As in werkzeug: these are looked up on the target by name, so a proxy
+    # has them exactly when its target does.
+    p = bound(local_impl, 3)
+    assert not hasattr(p, name)
+    with pytest.raises(AttributeError):
+        getattr(p, name)
+
+    class Everything:
+        pass
+
+    for method in LOOKED_UP_BY_NAME:
+        setattr(Everything, method, lambda self, *args, _m=method: (_m, args))
+    target = Everything()
+    _cv_val.set(target)
+    assert hasattr(p, name)
+    assert getattr(p, name)() == (name, ())
+    with pytest.raises(RuntimeError, match=MESSAGE):
+        getattr(unbound(local_impl), name)
+
+
 def test_callable_proxy_is_called_every_time(local_impl):
     calls = []
 
