@@ -390,7 +390,9 @@ def test_run_ignored_under_cli(app, monkeypatch):
     import werkzeug.serving
 
     monkeypatch.setenv("FLASK_RUN_FROM_CLI", "true")
-    monkeypatch.setattr(werkzeug.serving, "run_simple", lambda *a, **k: pytest.fail("ran"))
+    monkeypatch.setattr(
+        werkzeug.serving, "run_simple", lambda *a, **k: pytest.fail("ran")
+    )
     app.run()
 
 

@@ -47,7 +47,12 @@ def test_empty_rule_with_prefix(app, client):
 
 @pytest.mark.parametrize(
     ("prefix", "rule", "url"),
-    [("/a/", "/b", "/a/b"), ("/a", "b", "/a/b"), ("/a/", "b/", "/a/b/"), ("/", "/x", "/x")],
+    [
+        ("/a/", "/b", "/a/b"),
+        ("/a", "b", "/a/b"),
+        ("/a/", "b/", "/a/b/"),
+        ("/", "/x", "/x"),
+    ],
 )
 def test_prefix_joining(app, client, prefix, rule, url):
     bp = Blueprint("bp", __name__, url_prefix=prefix)
@@ -71,7 +76,9 @@ def test_url_defaults(app, client):
     def override(page):
         return str(page)
 
-    app.register_blueprint(bp, url_defaults={"page": 5}, name="five", url_prefix="/five")
+    app.register_blueprint(
+        bp, url_defaults={"page": 5}, name="five", url_prefix="/five"
+    )
     app.register_blueprint(bp, url_prefix="/one")
     assert client.get("/one/list").data == b"1"
     assert client.get("/five/list").data == b"5"
@@ -96,7 +103,9 @@ def test_same_blueprint_twice_needs_name(app, client):
 def test_record_once_only_first_registration(app):
     bp = Blueprint("bp", __name__)
     calls = []
-    bp.record(lambda state: calls.append(("every", state.name, state.first_registration)))
+    bp.record(
+        lambda state: calls.append(("every", state.name, state.first_registration))
+    )
     bp.record_once(lambda state: calls.append(("once", state.name)))
     app.register_blueprint(bp)
     app.register_blueprint(bp, name="again")
@@ -151,7 +160,9 @@ def test_nested_blueprints(app, client):
     @grandchild.route("/")
     def index():
         req = erlen.request
-        return f"{req.endpoint}|{req.blueprint}|{req.blueprints}|{erlen.url_for('.index')}"
+        return (
+            f"{req.endpoint}|{req.blueprint}|{req.blueprints}|{erlen.url_for('.index')}"
+        )
 
     child.register_blueprint(grandchild)
     parent.register_blueprint(child)
@@ -316,19 +327,25 @@ def test_template_registration_from_blueprint(app):
     bp.add_app_template_global(lambda: "g", "gfunc")
     app.register_blueprint(bp)
     with app.app_context():
-        out = erlen.render_template_string("{{ 'a'|twice }} {{ '' is empty }} {{ gfunc() }}")
+        out = erlen.render_template_string(
+            "{{ 'a'|twice }} {{ '' is empty }} {{ gfunc() }}"
+        )
     assert out == "aa True g"
 
 
 def test_blueprint_static_folder(app, client):
-    bp = Blueprint("bp", __name__, static_folder="static", url_prefix="/bp", root_path=HERE)
+    bp = Blueprint(
+        "bp", __name__, static_folder="static", url_prefix="/bp", root_path=HERE
+    )
     app.register_blueprint(bp)
     assert bp.has_static_folder
     rv = client.get("/bp/static/hello.txt")
     assert rv.data.strip() == b"static hello"
     rv.close()
     with app.test_request_context():
-        assert erlen.url_for("bp.static", filename="hello.txt") == "/bp/static/hello.txt"
+        assert (
+            erlen.url_for("bp.static", filename="hello.txt") == "/bp/static/hello.txt"
+        )
 
 
 def test_blueprint_send_file_max_age(app):

@@ -331,7 +331,11 @@ def test_threads_do_not_share_request_session_or_g(app):
         erlen.g.name = name
         erlen.session["name"] = name
         barrier.wait(timeout=5)  # every thread is inside its request now
-        results[name] = (erlen.g.name, erlen.session["name"], erlen.request.view_args["name"])
+        results[name] = (
+            erlen.g.name,
+            erlen.session["name"],
+            erlen.request.view_args["name"],
+        )
         return name
 
     def run(name):

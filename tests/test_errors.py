@@ -156,7 +156,9 @@ def test_abort_500_goes_to_500_handler_as_is(app, client):
 
 
 def test_handler_returning_response_tuple(app, client):
-    app.register_error_handler(ParentError, lambda e: ({"error": "p"}, 409, {"X-E": "1"}))
+    app.register_error_handler(
+        ParentError, lambda e: ({"error": "p"}, 409, {"X-E": "1"})
+    )
 
     @app.route("/")
     def index():

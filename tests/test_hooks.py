@@ -123,12 +123,20 @@ def _boom(*args):
     raise RuntimeError("boom")
 
 
-PHASES = ["before_request", "view", "after_request", "teardown_request", "teardown_appcontext"]
+PHASES = [
+    "before_request",
+    "view",
+    "after_request",
+    "teardown_request",
+    "teardown_appcontext",
+]
 
 
 @pytest.mark.parametrize("phase", PHASES)
 @pytest.mark.parametrize("propagate", [True, False])
-def test_error_in_any_phase_pops_contexts_and_runs_every_teardown(app, phase, propagate):
+def test_error_in_any_phase_pops_contexts_and_runs_every_teardown(
+    app, phase, propagate
+):
     """Whatever raises, both contexts end popped and every teardown function
     runs; with propagation the error reaches the caller."""
     app.config["PROPAGATE_EXCEPTIONS"] = propagate

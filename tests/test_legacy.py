@@ -156,7 +156,9 @@ def test_before_first_request_once_under_concurrency(app):
         done.append(len(calls))
         return "x"
 
-    threads = [threading.Thread(target=lambda: app.test_client().get("/")) for _ in range(6)]
+    threads = [
+        threading.Thread(target=lambda: app.test_client().get("/")) for _ in range(6)
+    ]
     for th in threads:
         th.start()
     for th in threads:

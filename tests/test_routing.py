@@ -67,7 +67,11 @@ def test_automatic_options_disabled_per_view(app, client):
     view.provide_automatic_options = False
     app.add_url_rule("/", "i", view)
     app.add_url_rule(
-        "/b", "b", lambda: "own", provide_automatic_options=False, methods=["GET", "OPTIONS"]
+        "/b",
+        "b",
+        lambda: "own",
+        provide_automatic_options=False,
+        methods=["GET", "OPTIONS"],
     )
     assert client.open("/", method="OPTIONS").status_code == 405
     assert client.open("/b", method="OPTIONS").data == b"own"
@@ -312,7 +316,9 @@ def test_url_for_in_request(app):
         assert erlen.url_for("item", id=3) == "/item/3"
         assert erlen.url_for("item", id=3, q="a b") == "/item/3?q=a+b"
         assert erlen.url_for("item", id=3, _external=True) == "http://localhost/item/3"
-        assert erlen.url_for("item", id=3, _scheme="https") == "https://localhost/item/3"
+        assert (
+            erlen.url_for("item", id=3, _scheme="https") == "https://localhost/item/3"
+        )
         assert erlen.url_for("item", id=3, _anchor="x y") == "/item/3#x%20y"
         assert erlen.url_for("both", _method="POST") == "/both"
         with pytest.raises(ValueError, match="_scheme"):
@@ -326,7 +332,11 @@ def test_url_for_outside_request_needs_server_name(app):
     with app.app_context():
         with pytest.raises(RuntimeError, match="SERVER_NAME"):
             erlen.url_for("x")
-    app.config.update(SERVER_NAME="example.com", APPLICATION_ROOT="/root", PREFERRED_URL_SCHEME="https")
+    app.config.update(
+        SERVER_NAME="example.com",
+        APPLICATION_ROOT="/root",
+        PREFERRED_URL_SCHEME="https",
+    )
     with app.app_context():
         assert erlen.url_for("x") == "https://example.com/root/x"
     # app.url_for works without any context too.

@@ -125,7 +125,9 @@ def test_null_session_not_saved(app, client):
             saved.append(args)
 
     app.session_interface = Interface()
-    app.add_url_rule("/", "i", lambda: type(erlen.session._get_current_object()).__name__)
+    app.add_url_rule(
+        "/", "i", lambda: type(erlen.session._get_current_object()).__name__
+    )
     assert client.get("/").data == b"NullSession"
     assert saved == []
 

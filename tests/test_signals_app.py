@@ -125,7 +125,9 @@ def test_message_flashed(app):
 def test_no_send_without_receivers(app, client, monkeypatch):
     """The lifecycle never calls ``send`` on a signal nobody listens to."""
     app.config["PROPAGATE_EXCEPTIONS"] = False
-    for name, sig in LIFECYCLE + [("got_request_exception", signals.got_request_exception)]:
+    for name, sig in LIFECYCLE + [
+        ("got_request_exception", signals.got_request_exception)
+    ]:
         assert not sig.receivers, name
 
         def fail(*args, _name=name, **kwargs):

@@ -43,7 +43,9 @@ def test_environ_base_override(app, client):
 
 def test_server_name_scheme_and_root(app):
     app.config.update(
-        SERVER_NAME="example.com:8080", APPLICATION_ROOT="/app", PREFERRED_URL_SCHEME="https"
+        SERVER_NAME="example.com:8080",
+        APPLICATION_ROOT="/app",
+        PREFERRED_URL_SCHEME="https",
     )
     app.add_url_rule("/x", "x", lambda: erlen.request.url)
     rv = app.test_client().get("/x")
@@ -221,7 +223,9 @@ def test_session_transaction_backend_returns_none(app, client):
 
 
 def test_test_request_context_arguments(app):
-    with app.test_request_context("/p?q=1", method="POST", data={"f": "v"}, headers={"X-H": "h"}):
+    with app.test_request_context(
+        "/p?q=1", method="POST", data={"f": "v"}, headers={"X-H": "h"}
+    ):
         req = erlen.request
         assert req.path == "/p"
         assert req.args["q"] == "1"

@@ -63,6 +63,8 @@ T = t.TypeVar("T", bound=t.Callable[..., t.Any])
 _CO_COROUTINE = inspect.CO_COROUTINE
 _new_adapter = object.__new__
 _SAFE_METHODS = frozenset(("GET", "HEAD", "OPTIONS"))
+# Characters left as they are in a URL fragment.
+_ANCHOR_SAFE = "%!#$&'()*+,/:;=?@"
 
 
 @lru_cache(maxsize=512)
@@ -228,7 +230,9 @@ class Flask(App):
         if not self.has_static_folder:
             raise RuntimeError("'static_folder' must be set to serve static_files.")
         max_age = self.get_send_file_max_age(filename)
-        return send_from_directory(t.cast(str, self.static_folder), filename, max_age=max_age)
+        return send_from_directory(
+            t.cast(str, self.static_folder), filename, max_age=max_age
+        )
 
     def open_resource(
         self, resource: str, mode: str = "rb", encoding: str | None = None
@@ -507,7 +511,9 @@ class Flask(App):
             adapter.default_method = environ["REQUEST_METHOD"]
             query = environ.get("QUERY_STRING")
             adapter.query_args = (
-                query.encode("latin1").decode(errors="replace") if query is not None else None
+                query.encode("latin1").decode(errors="replace")
+                if query is not None
+                else None
             )
             return adapter
 
@@ -591,11 +597,13 @@ class Flask(App):
                 force_external=_external,
             )
         except BuildError as error:
-            values.update(_anchor=_anchor, _method=_method, _scheme=_scheme, _external=_external)
+            values.update(
+                _anchor=_anchor, _method=_method, _scheme=_scheme, _external=_external
+            )
             return self.handle_url_build_error(error, endpoint, values)
 
         if _anchor is not None:
-            rv = f"{rv}#{_url_quote(_anchor, safe='%!#$&' + chr(39) + '()*+,/:;=?@')}"
+            rv = f"{rv}#{_url_quote(_anchor, safe=_ANCHOR_SAFE)}"
         return rv
 
     # the request lifecycle
@@ -621,7 +629,9 @@ class Flask(App):
         finally:
             builder.close()
 
-    def wsgi_app(self, environ: WSGIEnvironment, start_response: StartResponse) -> cabc.Iterable[bytes]:
+    def wsgi_app(
+        self, environ: WSGIEnvironment, start_response: StartResponse
+    ) -> cabc.Iterable[bytes]:
         """The WSGI application proper. :meth:`__call__` calls it, so that
         middleware can wrap it: ``app.wsgi_app = Middleware(app.wsgi_app)``.
         """
@@ -647,7 +657,9 @@ class Flask(App):
                 error = None
             ctx.pop(error)
 
-    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> cabc.Iterable[bytes]:
+    def __call__(
+        self, environ: WSGIEnvironment, start_response: StartResponse
+    ) -> cabc.Iterable[bytes]:
         """Call :meth:`wsgi_app`, which middleware may have replaced."""
         return self.wsgi_app(environ, start_response)
 
@@ -706,7 +718,9 @@ class Flask(App):
         if req.routing_exception is not None:
             self.raise_routing_exception(req)
         rule: Rule = req.url_rule  # type: ignore[assignment]
-        if req.method == "OPTIONS" and getattr(rule, "provide_automatic_options", False):
+        if req.method == "OPTIONS" and getattr(
+            rule, "provide_automatic_options", False
+        ):
             return self.make_default_options_response()
         view = self.view_functions[rule.endpoint]
         try:
@@ -877,7 +891,9 @@ class Flask(App):
                         if first_error is None:
                             first_error = e
         if _signals.request_tearing_down.receivers:
-            _signals.request_tearing_down.send(self, _async_wrapper=self.ensure_sync, exc=exc)
+            _signals.request_tearing_down.send(
+                self, _async_wrapper=self.ensure_sync, exc=exc
+            )
         if first_error is not None:
             raise first_error
 
@@ -898,7 +914,9 @@ class Flask(App):
                 if first_error is None:
                     first_error = e
         if _signals.appcontext_tearing_down.receivers:
-            _signals.appcontext_tearing_down.send(self, _async_wrapper=self.ensure_sync, exc=exc)
+            _signals.appcontext_tearing_down.send(
+                self, _async_wrapper=self.ensure_sync, exc=exc
+            )
         if first_error is not None:
             raise first_error
 
@@ -945,7 +963,9 @@ class Flask(App):
         handler."""
         exc_info = sys.exc_info()
         if _signals.got_request_exception.receivers:
-            _signals.got_request_exception.send(self, _async_wrapper=self.ensure_sync, exception=e)
+            _signals.got_request_exception.send(
+                self, _async_wrapper=self.ensure_sync, exception=e
+            )
 
         propagate = self.config["PROPAGATE_EXCEPTIONS"]
         if propagate is None:

@@ -70,7 +70,9 @@ class Blueprint(SansioBlueprint):
         if not self.has_static_folder:
             raise RuntimeError("'static_folder' must be set to serve static_files.")
         max_age = self.get_send_file_max_age(filename)
-        return send_from_directory(t.cast(str, self.static_folder), filename, max_age=max_age)
+        return send_from_directory(
+            t.cast(str, self.static_folder), filename, max_age=max_age
+        )
 
     def open_resource(
         self, resource: str, mode: str = "rb", encoding: str | None = "utf-8"

@@ -68,7 +68,11 @@ class _AppCtxGlobals:
         ctx = _cv_app.get(None)
         if ctx is not None:
             # Under the ``flask`` alias the object is ``flask.g``.
-            prefix = "flask" if sys.modules.get("flask") is sys.modules.get("erlen") else "erlen"
+            prefix = (
+                "flask"
+                if sys.modules.get("flask") is sys.modules.get("erlen")
+                else "erlen"
+            )
             return f"<{prefix}.g of {ctx.app.name!r}>"
         return object.__repr__(self)
 
@@ -165,7 +169,9 @@ class AppContext:
             if tokens:
                 _cv_app.reset(tokens.pop())
         if ctx is not self:
-            raise AssertionError(f"Popped wrong app context. ({ctx!r} instead of {self!r})")
+            raise AssertionError(
+                f"Popped wrong app context. ({ctx!r} instead of {self!r})"
+            )
         if _signals.appcontext_popped.receivers:
             _signals.appcontext_popped.send(app, _async_wrapper=app.ensure_sync)
 
@@ -218,7 +224,9 @@ class RequestContext:
         self._sess: SessionMixin | None = session
         self._lazy_session = False
         self._after_request_functions: list[t.Callable[..., t.Any]] = []
-        self._cv_tokens: list[tuple[contextvars.Token[RequestContext], AppContext | None]] = []
+        self._cv_tokens: list[
+            tuple[contextvars.Token[RequestContext], AppContext | None]
+        ] = []
 
     def copy(self) -> RequestContext:
         """A new context for the same request, app and session, to push in
@@ -354,7 +362,8 @@ class RequestContext:
                 # is skipped when the form was never parsed.
                 close = getattr(request, "close", None)
                 if close is not None and (
-                    "files" in request.__dict__ or type(request).close is not _base_request_close
+                    "files" in request.__dict__
+                    or type(request).close is not _base_request_close
                 ):
                     close()
         finally:
@@ -370,7 +379,9 @@ class RequestContext:
             if app_ctx is not None:
                 app_ctx.pop(exc)
         if ctx is not self:
-            raise AssertionError(f"Popped wrong request context. ({ctx!r} instead of {self!r})")
+            raise AssertionError(
+                f"Popped wrong request context. ({ctx!r} instead of {self!r})"
+            )
 
     def auto_pop(self, exc: BaseException | None) -> None:
         """Pop this context at the end of a request (kept for code written

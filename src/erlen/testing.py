@@ -60,9 +60,11 @@ class EnvironBuilder(werkzeug.test.EnvironBuilder):
         *args: t.Any,
         **kwargs: t.Any,
     ) -> None:
-        assert not (base_url or subdomain or url_scheme) or (base_url is not None) != bool(
-            subdomain or url_scheme
-        ), 'Cannot pass "subdomain" or "url_scheme" with "base_url".'
+        assert not (base_url or subdomain or url_scheme) or (
+            base_url is not None
+        ) != bool(subdomain or url_scheme), (
+            'Cannot pass "subdomain" or "url_scheme" with "base_url".'
+        )
 
         if base_url is None:
             config = app.config
@@ -109,13 +111,17 @@ class FlaskClient(Client):
         }
 
     @contextmanager
-    def session_transaction(self, *args: t.Any, **kwargs: t.Any) -> t.Iterator[SessionMixin]:
+    def session_transaction(
+        self, *args: t.Any, **kwargs: t.Any
+    ) -> t.Iterator[SessionMixin]:
         """Open the session as the next request would see it, yield it to
         be read or changed, then store it in the client's cookies. The
         arguments are those of :meth:`~erlen.Flask.test_request_context`.
         """
         if self._cookies is None:
-            raise TypeError("Cookies are disabled. Create a client with 'use_cookies=True'.")
+            raise TypeError(
+                "Cookies are disabled. Create a client with 'use_cookies=True'."
+            )
 
         app = self.application
         ctx = app.test_request_context(*args, **kwargs)
@@ -145,7 +151,9 @@ class FlaskClient(Client):
             out["werkzeug.debug.preserve_context"] = self._new_contexts.append
         return out
 
-    def _request_from_builder_args(self, args: tuple[t.Any, ...], kwargs: dict[str, t.Any]) -> BaseRequest:
+    def _request_from_builder_args(
+        self, args: tuple[t.Any, ...], kwargs: dict[str, t.Any]
+    ) -> BaseRequest:
         kwargs["environ_base"] = self._copy_environ(kwargs.get("environ_base", {}))
         builder = EnvironBuilder(self.application, *args, **kwargs)
         try:
@@ -181,7 +189,9 @@ class FlaskClient(Client):
         # The contexts kept from the previous request end before this one.
         self._context_stack.close()
 
-        response = super().open(request, buffered=buffered, follow_redirects=follow_redirects)
+        response = super().open(
+            request, buffered=buffered, follow_redirects=follow_redirects
+        )
         response.json_module = self.application.json  # type: ignore[assignment]
 
         # Re-push the contexts kept by wsgi_app, to stay until the next

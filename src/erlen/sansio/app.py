@@ -85,7 +85,8 @@ class App(Scaffold):
     secret_key = ConfigAttribute[t.Union[str, bytes, None]]("SECRET_KEY")
     #: The ``PERMANENT_SESSION_LIFETIME`` config key, as a timedelta.
     permanent_session_lifetime = ConfigAttribute[timedelta](
-        "PERMANENT_SESSION_LIFETIME", get_converter=_make_timedelta  # type: ignore[arg-type]
+        "PERMANENT_SESSION_LIFETIME",
+        get_converter=_make_timedelta,  # type: ignore[arg-type]
     )
     #: The class of :attr:`json`.
     json_provider_class: type[JSONProvider] = DefaultJSONProvider
@@ -284,10 +285,12 @@ class App(Scaffold):
         required = set(getattr(view_func, "required_methods", ()))
 
         if provide_automatic_options is None:
-            provide_automatic_options = getattr(view_func, "provide_automatic_options", None)
+            provide_automatic_options = getattr(
+                view_func, "provide_automatic_options", None
+            )
         if provide_automatic_options is None:
-            provide_automatic_options = (
-                "OPTIONS" not in method_set and bool(self.config["PROVIDE_AUTOMATIC_OPTIONS"])
+            provide_automatic_options = "OPTIONS" not in method_set and bool(
+                self.config["PROVIDE_AUTOMATIC_OPTIONS"]
             )
             if provide_automatic_options:
                 required.add("OPTIONS")
@@ -317,7 +320,9 @@ class App(Scaffold):
         return decorator
 
     @setupmethod
-    def add_template_filter(self, f: t.Callable[..., t.Any], name: str | None = None) -> None:
+    def add_template_filter(
+        self, f: t.Callable[..., t.Any], name: str | None = None
+    ) -> None:
         """Register a Jinja filter, named ``name`` or after the function."""
         self.jinja_env.filters[name or f.__name__] = f
 
@@ -332,7 +337,9 @@ class App(Scaffold):
         return decorator
 
     @setupmethod
-    def add_template_test(self, f: t.Callable[..., bool], name: str | None = None) -> None:
+    def add_template_test(
+        self, f: t.Callable[..., bool], name: str | None = None
+    ) -> None:
         """Register a Jinja test, named ``name`` or after the function."""
         self.jinja_env.tests[name or f.__name__] = f
 
@@ -347,7 +354,9 @@ class App(Scaffold):
         return decorator
 
     @setupmethod
-    def add_template_global(self, f: t.Callable[..., t.Any], name: str | None = None) -> None:
+    def add_template_global(
+        self, f: t.Callable[..., t.Any], name: str | None = None
+    ) -> None:
         """Register a Jinja global, named ``name`` or after the function."""
         self.jinja_env.globals[name or f.__name__] = f
 
@@ -396,7 +405,11 @@ class App(Scaffold):
         if config["TRAP_HTTP_EXCEPTIONS"]:
             return True
         trap_bad_request = config["TRAP_BAD_REQUEST_ERRORS"]
-        if trap_bad_request is None and self.debug and isinstance(e, BadRequestKeyError):
+        if (
+            trap_bad_request is None
+            and self.debug
+            and isinstance(e, BadRequestKeyError)
+        ):
             return True
         if trap_bad_request:
             return isinstance(e, BadRequest)
@@ -419,7 +432,10 @@ class App(Scaffold):
             return
         scopes: t.Iterable[str | None] = (None,)
         if "." in endpoint:
-            scopes = (None, *reversed(_split_blueprint_path(endpoint.rpartition(".")[0])))
+            scopes = (
+                None,
+                *reversed(_split_blueprint_path(endpoint.rpartition(".")[0])),
+            )
         for scope in scopes:
             lst = funcs.get(scope)
             if lst:

@@ -84,7 +84,9 @@ class BlueprintSetupState:
         if "defaults" in options:
             defaults = {**defaults, **options.pop("defaults")}
         full_endpoint = f"{self.name_prefix}.{self.name}.{endpoint}".lstrip(".")
-        self.app.add_url_rule(rule, full_endpoint, view_func, defaults=defaults, **options)
+        self.app.add_url_rule(
+            rule, full_endpoint, view_func, defaults=defaults, **options
+        )
 
 
 class Blueprint(Scaffold):
@@ -310,7 +312,9 @@ class Blueprint(Scaffold):
         return decorator
 
     @setupmethod
-    def add_app_template_filter(self, f: t.Callable[..., t.Any], name: str | None = None) -> None:
+    def add_app_template_filter(
+        self, f: t.Callable[..., t.Any], name: str | None = None
+    ) -> None:
         """Register a Jinja filter of the app."""
 
         def register(state: BlueprintSetupState) -> None:
@@ -329,7 +333,9 @@ class Blueprint(Scaffold):
         return decorator
 
     @setupmethod
-    def add_app_template_test(self, f: t.Callable[..., bool], name: str | None = None) -> None:
+    def add_app_template_test(
+        self, f: t.Callable[..., bool], name: str | None = None
+    ) -> None:
         """Register a Jinja test of the app."""
 
         def register(state: BlueprintSetupState) -> None:
@@ -348,7 +354,9 @@ class Blueprint(Scaffold):
         return decorator
 
     @setupmethod
-    def add_app_template_global(self, f: t.Callable[..., t.Any], name: str | None = None) -> None:
+    def add_app_template_global(
+        self, f: t.Callable[..., t.Any], name: str | None = None
+    ) -> None:
         """Register a Jinja global of the app."""
 
         def register(state: BlueprintSetupState) -> None:

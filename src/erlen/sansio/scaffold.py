@@ -113,9 +113,7 @@ class HookRegistry(defaultdict):  # type: ignore[type-arg]
 
     def build_app_first(self, blueprints: tuple[str, ...]) -> tuple[list[t.Any], ...]:
         """The lists for the app, then each blueprint from the outermost."""
-        rv = tuple(
-            self[n] for n in (None, *reversed(blueprints)) if n in self
-        )
+        rv = tuple(self[n] for n in (None, *reversed(blueprints)) if n in self)
         self.app_first[blueprints] = rv
         return rv
 
@@ -255,7 +253,9 @@ class Scaffold:
 
     # routing
 
-    def _method_route(self, method: str, rule: str, options: dict[str, t.Any]) -> t.Callable[[F], F]:
+    def _method_route(
+        self, method: str, rule: str, options: dict[str, t.Any]
+    ) -> t.Callable[[F], F]:
         if "methods" in options:
             raise TypeError("Use the 'route' decorator to use the 'methods' argument.")
         return self.route(rule, methods=[method], **options)
@@ -367,7 +367,9 @@ class Scaffold:
         return f
 
     @setupmethod
-    def errorhandler(self, code_or_exception: type[Exception] | int) -> t.Callable[[F], F]:
+    def errorhandler(
+        self, code_or_exception: type[Exception] | int
+    ) -> t.Callable[[F], F]:
         """Decorate a function to handle an HTTP status code or an exception
         class (and its subclasses)."""
 
