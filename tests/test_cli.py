@@ -81,7 +81,10 @@ class TestFindBestApp:
         app = Flask("a")
         assert find_best_app(module_with(app=app, other=Flask("o"))) is app
         application = Flask("b")
-        assert find_best_app(module_with(application=application, x=Flask("x"))) is application
+        assert (
+            find_best_app(module_with(application=application, x=Flask("x")))
+            is application
+        )
 
     def test_single_instance_any_name(self):
         site = Flask("site")
@@ -89,14 +92,19 @@ class TestFindBestApp:
 
     def test_instance_beats_factory(self):
         site = Flask("site")
-        assert find_best_app(module_with(site=site, create_app=lambda: Flask("f"))) is site
+        assert (
+            find_best_app(module_with(site=site, create_app=lambda: Flask("f"))) is site
+        )
 
     @pytest.mark.parametrize("factory_name", ["create_app", "make_app"])
     def test_factories(self, factory_name):
         def factory(**kwargs):
             return Flask(f"from_{factory_name}")
 
-        assert find_best_app(module_with(**{factory_name: factory})).name == f"from_{factory_name}"
+        assert (
+            find_best_app(module_with(**{factory_name: factory})).name
+            == f"from_{factory_name}"
+        )
 
     def test_multiple_instances(self):
         with pytest.raises(NoAppException, match="multiple Flask applications"):
@@ -148,7 +156,11 @@ def test_locate_app(cliapps, module, name, expected):
     ("module", "name", "message"),
     [
         ("clipkg.single", "missing", "Failed to find attribute 'missing'"),
-        ("clipkg.factory", "build()", "could not be called with the specified arguments"),
+        (
+            "clipkg.factory",
+            "build()",
+            "could not be called with the specified arguments",
+        ),
         ("clipkg.factory", "nothing", "A valid Flask application was not obtained"),
         ("clipkg.factory", "NOT_AN_APP", "A valid Flask application was not obtained"),
         ("clipkg.twoapps", None, "multiple Flask applications"),
@@ -195,7 +207,9 @@ class TestScriptInfo:
         assert info.load_app() is app
 
     def test_create_app_wins_over_path(self, cliapps):
-        info = ScriptInfo(app_import_path="clipkg.single", create_app=lambda: Flask("c"))
+        info = ScriptInfo(
+            app_import_path="clipkg.single", create_app=lambda: Flask("c")
+        )
         assert info.load_app().name == "c"
 
     def test_discovers_wsgi_py(self, cliapps, monkeypatch):
@@ -206,12 +220,15 @@ class TestScriptInfo:
         monkeypatch.chdir(cliapps / "appdir")
         assert ScriptInfo().load_app().name == "from_app_py"
 
-    @pytest.mark.parametrize(("var", "value", "expected"), [
-        ("FLASK_DEBUG", "1", True),
-        ("ERLEN_DEBUG", "true", True),
-        ("FLASK_DEBUG", "0", False),
-        (None, None, False),
-    ])
+    @pytest.mark.parametrize(
+        ("var", "value", "expected"),
+        [
+            ("FLASK_DEBUG", "1", True),
+            ("ERLEN_DEBUG", "true", True),
+            ("FLASK_DEBUG", "0", False),
+            (None, None, False),
+        ],
+    )
     def test_debug_flag_from_environment(self, monkeypatch, var, value, expected):
         if var:
             monkeypatch.setenv(var, value)
@@ -231,7 +248,9 @@ class TestScriptInfo:
             app.debug = True
             return app
 
-        assert ScriptInfo(create_app=create, set_debug_flag=False).load_app().debug is True
+        assert (
+            ScriptInfo(create_app=create, set_debug_flag=False).load_app().debug is True
+        )
 
 
 def test_with_appcontext(runner):
@@ -380,7 +399,9 @@ class TestFlaskGroup:
             app.debug = True
             return app
 
-        @click.group(cls=FlaskGroup, create_app=create_app, set_debug_flag=set_debug_flag)
+        @click.group(
+            cls=FlaskGroup, create_app=create_app, set_debug_flag=set_debug_flag
+        )
         def group(**params):
             pass
 
@@ -400,7 +421,9 @@ class TestFlaskGroup:
             ([], {}, None, False),
         ],
     )
-    def test_debug_option(self, cliapps, runner, monkeypatch, args, env, expected_env, expected_debug):
+    def test_debug_option(
+        self, cliapps, runner, monkeypatch, args, env, expected_env, expected_debug
+    ):
         for key, value in env.items():
             monkeypatch.setenv(key, value)
         group = FlaskGroup()
@@ -467,7 +490,11 @@ class TestRoutes:
     @pytest.fixture
     def app(self):
         app = Flask("routes_app")
-        app.add_url_rule("/get_post/<int:x>/<int:y>", methods=["GET", "POST"], endpoint="yyy_get_post")
+        app.add_url_rule(
+            "/get_post/<int:x>/<int:y>",
+            methods=["GET", "POST"],
+            endpoint="yyy_get_post",
+        )
         app.add_url_rule("/zzz_post", methods=["POST"], endpoint="aaa_post")
         return app
 
@@ -505,11 +532,17 @@ class TestRoutes:
             "aaa_post",
         ]
         match_order = [rule.endpoint for rule in app.url_map.iter_rules()]
-        assert self.endpoints(self.invoke(runner, app, "-s", "match").output) == match_order
+        assert (
+            self.endpoints(self.invoke(runner, app, "-s", "match").output)
+            == match_order
+        )
 
     def test_all_methods(self, runner, app):
         assert "GET, HEAD, OPTIONS, POST" not in self.invoke(runner, app).output
-        assert "GET, HEAD, OPTIONS, POST" in self.invoke(runner, app, "--all-methods").output
+        assert (
+            "GET, HEAD, OPTIONS, POST"
+            in self.invoke(runner, app, "--all-methods").output
+        )
 
     def test_no_routes(self, runner):
         app = Flask("empty", static_folder=None)
@@ -522,9 +555,17 @@ class TestRoutes:
         app.add_url_rule("/a", subdomain="alpha", endpoint="a")
         app.add_url_rule("/b", endpoint="b")
         result = self.invoke(runner, app)
-        assert result.output.splitlines()[0].split() == ["Endpoint", "Methods", "Subdomain", "Rule"]
+        assert result.output.splitlines()[0].split() == [
+            "Endpoint",
+            "Methods",
+            "Subdomain",
+            "Rule",
+        ]
         assert "alpha" in result.output
-        assert self.endpoints(self.invoke(runner, app, "-s", "domain").output) == ["b", "a"]
+        assert self.endpoints(self.invoke(runner, app, "-s", "domain").output) == [
+            "b",
+            "a",
+        ]
 
     def test_host_column(self, runner):
         app = Flask("hosts", static_folder=None, host_matching=True)
@@ -660,7 +701,9 @@ class TestRun:
 def test_run_from_cli_makes_app_run_noop(runner, monkeypatch, cliapps):
     # app.run() at import time must not start a server under the CLI.
     started = []
-    monkeypatch.setattr("werkzeug.serving.run_simple", lambda *a, **k: started.append(a))
+    monkeypatch.setattr(
+        "werkzeug.serving.run_simple", lambda *a, **k: started.append(a)
+    )
     group = FlaskGroup(create_app=lambda: Flask("noop"))
 
     @group.command()

@@ -77,7 +77,11 @@ def cliapps(monkeypatch):
         (CLIAPPS / "clipkg" / "single.py", CLIAPPS, "clipkg.single"),
         (CLIAPPS / "clipkg" / "deep" / "__init__.py", CLIAPPS, "clipkg.deep"),
         (CLIAPPS / "clipkg" / "deep" / "deeper", CLIAPPS, "clipkg.deep.deeper"),
-        (CLIAPPS / "clipkg" / "deep" / "deeper" / "mod.py", CLIAPPS, "clipkg.deep.deeper.mod"),
+        (
+            CLIAPPS / "clipkg" / "deep" / "deeper" / "mod.py",
+            CLIAPPS,
+            "clipkg.deep.deeper.mod",
+        ),
         (CLIAPPS / "clipkg.single", CLIAPPS, "clipkg.single"),
         # Not a Python file: the name is kept and the import fails later.
         (CLIAPPS / "clipkg" / "notes.txt", CLIAPPS, "clipkg.notes.txt"),
@@ -133,7 +137,9 @@ def test_locate_app_not_python(cliapps):
 )
 def test_find_app_by_string_bad_expressions(expression, message):
     module = types.ModuleType("fake_mod")
-    with pytest.raises(NoAppException, match=message.replace("(", r"\(").replace("+", r"\+")):
+    with pytest.raises(
+        NoAppException, match=message.replace("(", r"\(").replace("+", r"\+")
+    ):
         find_app_by_string(module, expression)
 
 
@@ -279,7 +285,10 @@ def test_run_cert_file_needs_key():
         run_command.make_context("run", ["--cert", __file__])
     with pytest.raises(click.BadParameter, match="must also be specified"):
         run_command.make_context("run", ["--key", __file__])
-    for args in (["--cert", __file__, "--key", __file__], ["--key", __file__, "--cert", __file__]):
+    for args in (
+        ["--cert", __file__, "--key", __file__],
+        ["--key", __file__, "--cert", __file__],
+    ):
         ctx = run_command.make_context("run", args)
         assert ctx.params["cert"] == (__file__, __file__)
 
@@ -289,7 +298,9 @@ def test_run_cert_adhoc(monkeypatch):
     with pytest.raises(click.BadParameter, match="cryptography"):
         run_command.make_context("run", ["--cert", "adhoc"])
     monkeypatch.setitem(sys.modules, "cryptography", types.ModuleType("cryptography"))
-    assert run_command.make_context("run", ["--cert", "ADHOC"]).params["cert"] == "adhoc"
+    assert (
+        run_command.make_context("run", ["--cert", "ADHOC"]).params["cert"] == "adhoc"
+    )
     with pytest.raises(click.BadParameter, match="adhoc"):
         run_command.make_context("run", ["--cert", "adhoc", "--key", __file__])
 
@@ -303,7 +314,10 @@ def test_run_cert_ssl_context_import(monkeypatch):
         run_command.make_context("run", ["--cert", "erlen"])
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     monkeypatch.setitem(sys.modules, "erlen_ssl_ctx", context)
-    assert run_command.make_context("run", ["--cert", "erlen_ssl_ctx"]).params["cert"] is context
+    assert (
+        run_command.make_context("run", ["--cert", "erlen_ssl_ctx"]).params["cert"]
+        is context
+    )
     with pytest.raises(click.BadParameter, match="SSLContext"):
         run_command.make_context("run", ["--cert", "erlen_ssl_ctx", "--key", __file__])
 
@@ -320,7 +334,9 @@ def test_run_separated_paths(tmp_path):
     one.write_text("")
     two.write_text("")
     joined = os.pathsep.join([str(one), str(two)])
-    ctx = run_command.make_context("run", ["--extra-files", joined, "--exclude-patterns", "*.pyc"])
+    ctx = run_command.make_context(
+        "run", ["--extra-files", joined, "--exclude-patterns", "*.pyc"]
+    )
     assert ctx.params["extra_files"] == [str(one), str(two)]
     assert ctx.params["exclude_patterns"] == ["*.pyc"]
 

@@ -49,7 +49,14 @@ class TestUrlFor:
         app = RecordingApp("erlen_recording")
         with app.app_context():
             assert (
-                url_for("ep", _anchor="a", _method="POST", _scheme="https", _external=True, x=1)
+                url_for(
+                    "ep",
+                    _anchor="a",
+                    _method="POST",
+                    _scheme="https",
+                    _external=True,
+                    x=1,
+                )
                 == "recorded"
             )
         assert calls == [
@@ -74,7 +81,9 @@ class TestUrlFor:
             assert url_for("item", item_id=3) == "/item/3"
             assert url_for("item", item_id=3, q="x") == "/item/3?q=x"
             assert url_for("item", item_id=3, _anchor="top") == "/item/3#top"
-            assert url_for("item", item_id=3, _external=True) == "http://localhost/item/3"
+            assert (
+                url_for("item", item_id=3, _external=True) == "http://localhost/item/3"
+            )
             assert (
                 url_for("item", item_id=3, _external=True, _scheme="https")
                 == "https://localhost/item/3"
@@ -323,7 +332,9 @@ class TestSendFile:
             rv = send_file(
                 io.BytesIO(b"csv"), as_attachment=True, download_name="report.csv"
             )
-            assert rv.headers["Content-Disposition"] == "attachment; filename=report.csv"
+            assert (
+                rv.headers["Content-Disposition"] == "attachment; filename=report.csv"
+            )
             assert rv.mimetype == "text/csv"
             rv.close()
 

@@ -44,7 +44,10 @@ def clean_env(monkeypatch):
         ("a", ["a"]),
         ("a.b", ["a.b", "a"]),
         ("a.b.c", ["a.b.c", "a.b", "a"]),
-        ("admin.users.v2.api", ["admin.users.v2.api", "admin.users.v2", "admin.users", "admin"]),
+        (
+            "admin.users.v2.api",
+            ["admin.users.v2.api", "admin.users.v2", "admin.users", "admin"],
+        ),
     ],
 )
 def test_split_blueprint_path(name, expected):
@@ -203,7 +206,6 @@ def test_request_helpers_outside_request(call):
 def test_app_helpers_outside_app(call):
     with pytest.raises(RuntimeError, match="outside of application context"):
         call()
-
 
 
 def test_get_root_path_namespace_package(tmp_path, monkeypatch):

@@ -83,12 +83,20 @@ def test_render_template_string_autoescapes(app):
     with app.app_context():
         assert render_template_string("{{ v }}", v="<i>") == "&lt;i&gt;"
         assert render_template_string("{{ v|safe }}", v="<i>") == "<i>"
-        assert render_template_string("{% autoescape false %}{{ v }}{% endautoescape %}", v="<i>") == "<i>"
+        assert (
+            render_template_string(
+                "{% autoescape false %}{{ v }}{% endautoescape %}", v="<i>"
+            )
+            == "<i>"
+        )
 
 
 def test_render_first_existing_of_list(app):
     with app.app_context():
-        assert render_template(["nope.html", "greeting.html"], name="x") == "<p>Hello x!</p>"
+        assert (
+            render_template(["nope.html", "greeting.html"], name="x")
+            == "<p>Hello x!</p>"
+        )
         with pytest.raises(TemplateNotFound):
             render_template("does-not-exist.html")
 
@@ -121,7 +129,10 @@ def test_context_processors_and_passed_values(app):
     with app.test_request_context():
         assert render_template_string("{{ who }} {{ only_processor }}") == "processor p"
         # Values given to render_template win over context processors.
-        assert render_template_string("{{ who }} {{ only_processor }}", who="caller") == "caller p"
+        assert (
+            render_template_string("{{ who }} {{ only_processor }}", who="caller")
+            == "caller p"
+        )
 
 
 def test_default_context_processor():
@@ -302,7 +313,9 @@ def test_explain_template_loading(blueprint_app, monkeypatch):
     def explain(app_arg, template, attempts):
         calls.append((app_arg, template, attempts))
 
-    monkeypatch.setattr(erlen.debughelpers, "explain_template_loading_attempts", explain)
+    monkeypatch.setattr(
+        erlen.debughelpers, "explain_template_loading_attempts", explain
+    )
     with app.app_context():
         assert render_template("shared.html") == "app version of shared"
         with pytest.raises(TemplateNotFound):

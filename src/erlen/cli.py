@@ -272,7 +272,9 @@ def _dist_version(name: str) -> str | None:
         return None
 
 
-def get_version(ctx: click.Context, param: click.Parameter | None, value: t.Any) -> None:
+def get_version(
+    ctx: click.Context, param: click.Parameter | None, value: t.Any
+) -> None:
     """Callback of the ``--version`` option: print the Python, erlen (with the
     Flask API it implements) and Werkzeug versions, then exit."""
     if not value or ctx.resilient_parsing:
@@ -589,7 +591,9 @@ class FlaskGroup(AppGroup):
         self._load_plugin_commands()
         names = set(super().list_commands(ctx))
         try:
-            names.update(ctx.ensure_object(ScriptInfo).load_app().cli.list_commands(ctx))
+            names.update(
+                ctx.ensure_object(ScriptInfo).load_app().cli.list_commands(ctx)
+            )
         except NoAppException as e:
             click.secho(f"Error: {e.format_message()}\n", err=True, fg="red")
         except Exception:
@@ -767,7 +771,9 @@ class SeparatedPathType(click.Path):
         self, value: t.Any, param: click.Parameter | None, ctx: click.Context | None
     ) -> t.Any:
         convert_one = super().convert
-        return [convert_one(item, param, ctx) for item in self.split_envvar_value(value)]
+        return [
+            convert_one(item, param, ctx) for item in self.split_envvar_value(value)
+        ]
 
 
 @click.command("run", short_help="Run a development server.")

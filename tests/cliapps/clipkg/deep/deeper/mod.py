@@ -1,1 +1,1 @@
-VALUE = 'deeper'
+VALUE = "deeper"
