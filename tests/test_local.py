@@ -96,6 +96,20 @@ def test_local_iter(local_impl):
     assert list(local) == [("b", "x")]
 
 
+def test_local_iterate_while_writing(local_impl):
+    # Writes store a new dict, so an iteration in progress sees a snapshot.
+    local = local_impl.Local()
+    local.a = 1
+    local.b = 2
+    seen = []
+    for name, value in local:
+        seen.append((name, value))
+        local.c = 3
+        delattr(local, name)
+    assert sorted(seen) == [("a", 1), ("b", 2)]
+    assert list(local) == [("c", 3)]
+
+
 def test_local_call_makes_proxy(local_impl):
     local = local_impl.Local()
     proxy = local("user")
@@ -196,6 +210,14 @@ def test_stack_push_returns_new_list(local_impl):
     stack.pop()
     assert second == ["a", "b"]
     assert _cv_stack.get() == ["a"]
+
+
+def test_stack_push_returns_the_stored_list(local_impl):
+    # As in werkzeug: the list push returns is the one now stored.
+    stack = local_impl.LocalStack(_cv_stack)
+    returned = stack.push(1)
+    assert returned is _cv_stack.get()
+    assert stack.push(2) is _cv_stack.get()
 
 
 def test_stack_uses_given_context_var(local_impl):
