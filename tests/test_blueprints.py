@@ -412,3 +412,55 @@ def test_view_function_without_blueprint_dot_in_request_blueprint(app, client):
 
 def test_blueprint_repr():
     assert repr(Blueprint("bp", __name__)) == "<Blueprint 'bp'>"
+
+
+def test_blueprint_url_defaults_and_preprocessors_are_scoped(app, client):
+    bp = Blueprint("lang", __name__, url_prefix="/<lang_code>")
+
+    @bp.url_defaults
+    def add_language_code(endpoint, values):
+        values.setdefault("lang_code", erlen.g.lang_code)
+
+    @bp.url_value_preprocessor
+    def pull_lang_code(endpoint, values):
+        erlen.g.lang_code = values.pop("lang_code")
+
+    @bp.route("/about")
+    def about():
+        return erlen.url_for(".about")
+
+    @app.route("/plain")
+    def plain():
+        # The blueprint's preprocessor does not run for app endpoints.
+        return str(erlen.g.get("lang_code"))
+
+    app.register_blueprint(bp)
+    assert client.get("/fr/about").data == b"/fr/about"
+    assert client.get("/plain").data == b"None"
+
+
+def test_relative_endpoint_outside_blueprint(app):
+    app.add_url_rule("/x", "x", lambda: "")
+    with app.test_request_context("/x"):
+        assert erlen.url_for(".x") == "/x"
+
+
+def test_nested_blueprint_error_handler_by_code(app, client):
+    parent = Blueprint("parent", __name__, url_prefix="/p")
+    child = Blueprint("child", __name__, url_prefix="/c")
+
+    @parent.errorhandler(403)
+    def parent_403(e):
+        return "parent 403", 403
+
+    @child.route("/")
+    def index():
+        erlen.abort(403)
+
+    @app.errorhandler(403)
+    def app_403(e):
+        return "app 403", 403
+
+    parent.register_blueprint(child)
+    app.register_blueprint(parent)
+    assert client.get("/p/c/").data == b"parent 403"
