@@ -500,3 +500,58 @@ def test_test_cli_runner_class(app):
 
     app.test_cli_runner_class = Runner
     assert isinstance(app.test_cli_runner(), Runner)
+
+
+class _Poison:
+    """Stands in for a proxy: any use fails the test."""
+
+    def __getattribute__(self, name):
+        if name.startswith("__"):  # introspection by monkeypatch itself
+            return object.__getattribute__(self, name)
+        pytest.fail(f"framework code read a proxy ({name!r})")
+
+    def __bool__(self):
+        pytest.fail("framework code read a proxy")
+
+
+def test_lifecycle_never_reads_the_proxies(app, monkeypatch):
+    """The request lifecycle works with the context it holds: replacing the
+    proxies in the framework's own modules changes nothing."""
+    import erlen.app
+    import erlen.blueprints
+    import erlen.ctx
+    import erlen.testing
+
+    for module in (erlen.app, erlen.ctx, erlen.blueprints, erlen.testing):
+        for name in (
+            "request",
+            "session",
+            "g",
+            "current_app",
+            "request_ctx",
+            "app_ctx",
+        ):
+            if hasattr(module, name):
+                monkeypatch.setattr(module, name, _Poison())
+
+    bp = erlen.Blueprint("bp", __name__, url_prefix="/bp")
+    bp.before_request(lambda: None)
+    bp.after_request(lambda r: r)
+    bp.teardown_request(lambda e: None)
+    bp.register_error_handler(KeyError, lambda e: ("key", 400))
+    bp.add_url_rule("/<x>", "view", lambda x: {}[x])
+    app.register_blueprint(bp)
+    app.before_request(lambda: None)
+    app.after_request(lambda r: r)
+    app.teardown_appcontext(lambda e: None)
+    app.url_value_preprocessor(lambda e, v: None)
+    app.add_url_rule("/", "index", lambda: "ok")
+
+    client = app.test_client()
+    assert client.get("/").data == b"ok"
+    assert client.get("/bp/x").data == b"key"
+    assert client.get("/missing").status_code == 404
+    assert client.open("/", method="OPTIONS").status_code == 200
+    with client.session_transaction() as sess:
+        sess["a"] = 1
+    assert client.get("/").status_code == 200
