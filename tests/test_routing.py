@@ -446,3 +446,24 @@ def test_adapter_per_host(app):
 def test_non_ascii_path(app, client):
     app.add_url_rule("/caf\u00e9", "c", lambda: erlen.request.path)
     assert client.get("/caf\u00e9").data == "/caf\u00e9".encode()
+
+
+def test_custom_map_class_binds_every_request():
+    from werkzeug.routing import Map
+
+    binds = []
+
+    class CountingMap(Map):
+        def bind_to_environ(self, environ, server_name=None, subdomain=None):
+            binds.append(environ["PATH_INFO"])
+            return super().bind_to_environ(environ, server_name, subdomain)
+
+    class MyFlask(Flask):
+        url_map_class = CountingMap
+
+    app = MyFlask("x")
+    app.add_url_rule("/a", "a", lambda: "a")
+    c = app.test_client()
+    assert c.get("/a").data == b"a"
+    assert c.get("/a").data == b"a"
+    assert binds == ["/a", "/a"]

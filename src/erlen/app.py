@@ -22,6 +22,7 @@ from werkzeug.exceptions import BadRequestKeyError
 from werkzeug.exceptions import HTTPException
 from werkzeug.exceptions import InternalServerError
 from werkzeug.routing import BuildError
+from werkzeug.routing import Map
 from werkzeug.routing import MapAdapter
 from werkzeug.routing import RequestRedirect
 from werkzeug.routing import RoutingException
@@ -475,6 +476,11 @@ class Flask(App):
                 subdomain = url_map.default_subdomain or ""
 
             environ = request.environ
+            if type(url_map) is not Map:
+                # A custom map may bind differently: leave it to its own.
+                return url_map.bind_to_environ(
+                    environ, server_name=server_name, subdomain=subdomain
+                )
             # PERF: binding to an environ costs some thirty calls, and all but
             # the path, method and query depend only on the host, script
             # root and scheme. The adapter bound for those is kept, and each
@@ -499,7 +505,7 @@ class Flask(App):
                 if len(cache) >= 256:  # hosts come from clients: stay bounded
                     cache.clear()
                 cache[key] = template
-            adapter = _new_adapter(MapAdapter)
+            adapter = _new_adapter(type(template))
             adapter.__dict__.update(template.__dict__)
             path_info = environ.get("PATH_INFO")
             # The same decoding werkzeug applies to WSGI strings.
