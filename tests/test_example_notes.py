@@ -24,6 +24,9 @@ from erlen import g  # noqa: E402
 from erlen import session  # noqa: E402
 
 
+FAST_HASH = "pbkdf2:sha256:1000"
+
+
 @pytest.fixture
 def notes_app(tmp_path):
     app = create_app(
@@ -31,6 +34,8 @@ def notes_app(tmp_path):
             "TESTING": True,
             "SECRET_KEY": "notes test key",
             "DATABASE": str(tmp_path / "notes.sqlite"),
+            # Real scrypt costs a quarter second per password.
+            "PASSWORD_HASH_METHOD": FAST_HASH,
         },
         instance_path=str(tmp_path / "instance"),
     )
@@ -93,6 +98,7 @@ def test_register_stores_a_hashed_password(notes_app, nclient):
         notes_app, "SELECT username, password_hash FROM user"
     )
     assert username == "ada"
+    assert password_hash.startswith(FAST_HASH + "$")
     assert "correct horse" not in password_hash
     from werkzeug.security import check_password_hash
 
@@ -546,6 +552,7 @@ def test_secret_key_is_made_once_per_instance(tmp_path):
 
 def test_default_database_is_in_the_instance_folder(tmp_path):
     app = create_app({"TESTING": True}, instance_path=str(tmp_path / "inst"))
+    assert app.config["PASSWORD_HASH_METHOD"] == "scrypt"
     assert app.config["DATABASE"] == str(tmp_path / "inst" / "notes.sqlite")
     assert os.path.isdir(tmp_path / "inst")
 

@@ -29,6 +29,8 @@ def create_app(
     app.config.from_mapping(
         DATABASE=os.path.join(app.instance_path, "notes.sqlite"),
         NOTES_PER_PAGE=50,
+        # werkzeug.security's method string; tests pick a cheaper one.
+        PASSWORD_HASH_METHOD="scrypt",
     )
     if test_config is None:
         app.config.from_pyfile("config.py", silent=True)

@@ -11,6 +11,7 @@ from werkzeug.security import check_password_hash
 from werkzeug.security import generate_password_hash
 
 from erlen import Blueprint
+from erlen import current_app
 from erlen import flash
 from erlen import g
 from erlen import redirect
@@ -87,7 +88,12 @@ def register() -> Any:
             try:
                 db.execute(
                     "INSERT INTO user (username, password_hash) VALUES (?, ?)",
-                    (username, generate_password_hash(password)),
+                    (
+                        username,
+                        generate_password_hash(
+                            password, current_app.config["PASSWORD_HASH_METHOD"]
+                        ),
+                    ),
                 )
                 db.commit()
             except sqlite3.IntegrityError:
