@@ -290,3 +290,15 @@ def test_hook_registry_cache_invalidation():
 def test_no_hooks_means_no_preprocess_work(app):
     with app.test_request_context():
         assert app.preprocess_request() is None
+
+
+def test_registries_replaced_by_plain_dicts_still_work(app, client):
+    from collections import defaultdict
+
+    calls = []
+    app.before_request_funcs = defaultdict(list, {None: [lambda: calls.append("b")]})
+    app.after_request_funcs = {None: [lambda r: (calls.append("a"), r)[1]]}
+    app.teardown_request_funcs = {None: [lambda e: calls.append("t")]}
+    app.add_url_rule("/", "i", lambda: "x")
+    assert client.get("/").data == b"x"
+    assert calls == ["b", "a", "t"]

@@ -91,6 +91,28 @@ def _blueprints_of(request: Request) -> tuple[str, ...]:
     return _chain_of(rule.endpoint)
 
 
+def _app_first(registry: t.Any, bps: tuple[str, ...]) -> t.Any:
+    """The hook lists of the app, then of each blueprint from the outermost."""
+    cache = getattr(registry, "app_first", None)
+    if cache is None:  # a plain dict put in place of the registry
+        return [registry[n] for n in (None, *reversed(bps)) if n in registry]
+    lists = cache.get(bps)
+    if lists is None:
+        lists = registry.build_app_first(bps)
+    return lists
+
+
+def _bp_first(registry: t.Any, bps: tuple[str, ...]) -> t.Any:
+    """The hook lists of each blueprint from the innermost, then the app's."""
+    cache = getattr(registry, "bp_first", None)
+    if cache is None:  # a plain dict put in place of the registry
+        return [registry[n] for n in (*bps, None) if n in registry]
+    lists = cache.get(bps)
+    if lists is None:
+        lists = registry.build_bp_first(bps)
+    return lists
+
+
 def _is_coroutine_function(func: t.Any) -> bool:
     # PERF: a plain function is checked by its code flags; only other
     # callables (partials, marked functions, methods) take inspect's path.
@@ -288,9 +310,7 @@ class Flask(App):
         req_ctx = _cv_request.get(None)
         bps = _blueprints_of(req_ctx.request) if req_ctx is not None else ()
         registry = self.template_context_processors
-        lists = registry.app_first.get(bps)
-        if lists is None:
-            lists = registry.build_app_first(bps)
+        lists = _app_first(registry, bps)
         original = context.copy()
         for funcs in lists:
             for func in funcs:
@@ -700,16 +720,12 @@ class Flask(App):
         req = _cv_request.get().request
         bps = _blueprints_of(req)
         if value_pre:
-            lists = value_pre.app_first.get(bps)
-            if lists is None:
-                lists = value_pre.build_app_first(bps)
+            lists = _app_first(value_pre, bps)
             for funcs in lists:
                 for url_func in funcs:
                     url_func(req.endpoint, req.view_args)
         if before:
-            lists = before.app_first.get(bps)
-            if lists is None:
-                lists = before.build_app_first(bps)
+            lists = _app_first(before, bps)
             for funcs in lists:
                 for func in funcs:
                     rv = self._sync(func)()
@@ -852,9 +868,7 @@ class Flask(App):
         after = self.after_request_funcs
         if after:
             bps = _blueprints_of(ctx.request)
-            lists = after.bp_first.get(bps)
-            if lists is None:
-                lists = after.build_bp_first(bps)
+            lists = _bp_first(after, bps)
             for funcs in lists:
                 for func in reversed(funcs):
                     response = self._sync(func)(response)
@@ -886,9 +900,7 @@ class Flask(App):
         if teardown:
             req_ctx = _cv_request.get(None)
             bps = _blueprints_of(req_ctx.request) if req_ctx is not None else ()
-            lists = teardown.bp_first.get(bps)
-            if lists is None:
-                lists = teardown.build_bp_first(bps)
+            lists = _bp_first(teardown, bps)
             for funcs in lists:
                 for func in reversed(funcs):
                     try:
