@@ -41,7 +41,7 @@ def test_local_attributes(local_impl):
     del local.foo
     assert not hasattr(local, "foo")
     with pytest.raises(AttributeError):
-        local.foo
+        _ = local.foo
     with pytest.raises(AttributeError):
         del local.foo
     assert local.bar is None
@@ -50,7 +50,7 @@ def test_local_attributes(local_impl):
 def test_local_attribute_error_names_attribute(local_impl):
     local = local_impl.Local()
     with pytest.raises(AttributeError) as info:
-        local.missing_name
+        _ = local.missing_name
     assert "missing_name" in str(info.value)
     assert getattr(local, "missing_name", "fallback") == "fallback"
 
@@ -275,7 +275,7 @@ def test_stack_call_with_name(local_impl):
     stack = local_impl.LocalStack()
     g = stack("g", unbound_message="no ctx")
     with pytest.raises(RuntimeError, match="no ctx"):
-        g.value
+        _ = g.value
     stack.push(Ctx({"v": 1}))
     assert g == {"v": 1}
     assert g["v"] == 1

@@ -132,17 +132,17 @@ def test_proxy_lookups_leave_memory_flat(local_impl):
         # Ten lookups per round: N rounds' worth of work is a million lookups
         # through every kind of proxy and the common operations.
         for _ in range(count // 10):
-            p_var.fresh
-            p_local.fresh
-            p_stack.fresh
-            p_callable.fresh
-            p_named.append
+            _ = p_var.fresh
+            _ = p_local.fresh
+            _ = p_stack.fresh
+            _ = p_callable.fresh
+            _ = p_named.append
             p_items[0:2]
             p_items + [4]
             bool(p_var)
             p_var._get_current_object()
             try:
-                unbound.fresh
+                _ = unbound.fresh
             except RuntimeError:
                 pass
 
@@ -174,7 +174,7 @@ def test_local_set_del_leave_memory_flat(local_impl):
         # A fifth of N: every write copies the namespace dict.
         for _ in range(count // 5):
             local.value = [0]
-            proxy.append
+            _ = proxy.append
             del local.value
 
     assert_flat(Measure(body).run())

@@ -372,7 +372,7 @@ def test_attribute_get_set_delete(local_impl):
     assert not hasattr(ns, "a")
     assert not hasattr(p, "a")
     with pytest.raises(AttributeError):
-        p.a
+        _ = p.a
     with pytest.raises(AttributeError):
         del p.missing
     assert p.method(3) == ("method", ns, 3)
@@ -534,9 +534,14 @@ def test_hash(local_impl):
 @pytest.mark.parametrize(
     ("value", "expected"),
     [
-        (0, False), (1, True), ([], False), ([0], True), ("", False), ("x", True),
+        (0, False),
+        (1, True),
+        ([], False),
+        ([0], True),
+        ("", False),
+        ("x", True),
         (None, False),
-    ],  # fmt: skip
+    ],
 )
 def test_bool(local_impl, value, expected):
     p = bound(local_impl, value)
@@ -864,7 +869,7 @@ def test_wrapped(local_impl):
     # Bound to an object that has no __wrapped__.
     _cv_val.set(Namespace())
     with pytest.raises(AttributeError):
-        p.__wrapped__
+        _ = p.__wrapped__
 
 
 # --- unbound proxies ----------------------------------------------------------
@@ -995,7 +1000,7 @@ def test_unbound_safe_operations(local_impl):
 def test_default_unbound_message(local_impl):
     p = local_impl.LocalProxy(_cv_never)
     with pytest.raises(RuntimeError) as info:
-        p.anything
+        _ = p.anything
     assert str(info.value) == "object is not bound"
 
 
@@ -1135,7 +1140,7 @@ def test_local_proxy_unbound_when_attribute_missing(local_impl):
     p = local_impl.LocalProxy(local, "user", unbound_message="no user")
     assert not p
     with pytest.raises(RuntimeError, match="no user"):
-        p.name
+        _ = p.name
     local.user = "alice"
     assert p == "alice"
     del local.user
