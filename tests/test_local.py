@@ -198,6 +198,14 @@ def test_stack_push_pop_top(local_impl):
     assert stack.top is None
 
 
+def test_stack_class_subscript(local_impl):
+    alias = local_impl.LocalStack[int]
+    assert (t.get_origin(alias) or alias) is local_impl.LocalStack
+    stack = alias()
+    stack.push(1)
+    assert stack.top == 1
+
+
 def test_stack_push_returns_new_list(local_impl):
     stack = local_impl.LocalStack(_cv_stack)
     first = stack.push("a")

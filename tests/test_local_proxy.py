@@ -453,6 +453,12 @@ def test_proxy_to_a_class_in_isinstance_and_issubclass(local_impl):
     assert not isinstance("3", p)
     assert issubclass(bool, p)
     assert not issubclass(str, p)
+    # And the proxy itself as the subclass: Python reads its __bases__.
+    _cv_val.set(bool)
+    assert issubclass(p, int)
+    assert not issubclass(p, str)
+    assert isinstance(p, type)
+    _cv_val.set(int)
     _cv_val.set((str, bytes))
     assert isinstance(b"x", p)
     assert isinstance("x", p)
