@@ -179,3 +179,32 @@ def test_local_set_del_leave_memory_flat(local_impl):
 
     assert_flat(Measure(body).run())
     assert not hasattr(local, "value")
+
+
+def test_error_paths_leave_memory_flat(local_impl):
+    # About a quarter of N failing operations (six per round): a leaked
+    # exception, traceback or
+    # message on any of these paths would pile up far above the bounds.
+    local = local_impl.Local(_cv_ns)
+    empty = local_impl.LocalStack(_cv_stack)
+    missing = local("missing", unbound_message="missing")
+    on_empty = empty()
+    on_var = local_impl.LocalProxy(_cv_never)
+
+    def body(count: int) -> None:
+        for _ in range(count // 25):
+            getattr(local, "missing", None)
+            empty.pop()
+            for proxy in (missing, on_empty, on_var):
+                try:
+                    _ = proxy.attr
+                except RuntimeError:
+                    pass
+            try:
+                del local.missing
+            except AttributeError:
+                pass
+
+    assert_flat(Measure(body).run())
+    assert empty.top is None
+    assert list(local) == []
