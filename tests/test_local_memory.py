@@ -183,8 +183,8 @@ def test_local_set_del_leave_memory_flat(local_impl):
 
 def test_error_paths_leave_memory_flat(local_impl):
     # About a quarter of N failing operations (six per round): a leaked
-    # exception, traceback or
-    # message on any of these paths would pile up far above the bounds.
+    # exception, traceback or message on any of these paths would pile up
+    # far above the bounds.
     local = local_impl.Local(_cv_ns)
     empty = local_impl.LocalStack(_cv_stack)
     missing = local("missing", unbound_message="missing")
