@@ -550,6 +550,15 @@ def test_secret_key_is_made_once_per_instance(tmp_path):
     assert other.config["SECRET_KEY"] != key
 
 
+def test_instance_path_from_the_environment(tmp_path, monkeypatch):
+    monkeypatch.setenv("NOTES_INSTANCE_PATH", str(tmp_path / "from-env"))
+    app = create_app({"TESTING": True, "SECRET_KEY": "k"})
+    assert app.instance_path == str(tmp_path / "from-env")
+    assert app.config["DATABASE"] == str(tmp_path / "from-env" / "notes.sqlite")
+    explicit = create_app({"TESTING": True, "SECRET_KEY": "k"}, str(tmp_path / "x"))
+    assert explicit.instance_path == str(tmp_path / "x")
+
+
 def test_default_database_is_in_the_instance_folder(tmp_path):
     app = create_app({"TESTING": True}, instance_path=str(tmp_path / "inst"))
     assert app.config["PASSWORD_HASH_METHOD"] == "scrypt"
@@ -575,10 +584,10 @@ def _subprocess_env():
 
 def test_erlen_cli_finds_the_app_by_path(tmp_path):
     root = os.path.dirname(EXAMPLES)
-    db_path = tmp_path / "cli.sqlite"
+    db_path = tmp_path / "instance" / "notes.sqlite"
+    instance = tmp_path / "instance"
     env = _subprocess_env()
-    env["NOTES_DATABASE"] = str(db_path)
-    env["NOTES_SECRET_KEY"] = "cli test key"
+    env["NOTES_INSTANCE_PATH"] = str(instance)
     proc = subprocess.run(
         [sys.executable, "-m", "erlen", "--app", "examples/notes", "init-db"],
         cwd=root,
@@ -606,6 +615,8 @@ def test_erlen_cli_finds_the_app_by_path(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert "api.notes" in proc.stdout
     assert "board.delete" in proc.stdout
+    # Everything went to the instance folder that was asked for.
+    assert sorted(os.listdir(instance)) == ["notes.sqlite", "secret_key"]
 
 
 def test_runner_creates_database_and_serves(tmp_path):

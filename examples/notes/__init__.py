@@ -23,8 +23,10 @@ def create_app(
 
     ``test_config`` replaces the instance ``config.py`` when given.
     ``instance_path`` moves the instance folder (the database and the secret
-    key live there); by default it is ``examples/instance``.
+    key live there); without it the ``NOTES_INSTANCE_PATH`` environment
+    variable is used, and by default it is ``examples/instance``.
     """
+    instance_path = instance_path or os.environ.get("NOTES_INSTANCE_PATH") or None
     app = Flask(__name__, instance_path=instance_path, instance_relative_config=True)
     app.config.from_mapping(
         DATABASE=os.path.join(app.instance_path, "notes.sqlite"),
