@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import sys
 import threading
 import typing as t
 import weakref
@@ -155,6 +156,43 @@ def test_many_threads_interleaved(core):
     for thread in threads:
         thread.join()
     assert results == {n: True for n in range(count)}
+    assert snapshot(core)[:2] == (_MISSING, None)
+
+
+def test_threads_with_frequent_switches(core):
+    # A tiny switch interval makes the threads interleave inside the core's
+    # operations; each must still see only its own values.
+    failures = []
+    start = threading.Barrier(4)
+
+    def work(n):
+        start.wait()
+        for i in range(3000):
+            item = (n, i)
+            core.stack.push(item)
+            core.local.value = item
+            _cv_val.set(item)
+            if not (
+                core.stack_proxy == item
+                and core.local_proxy == item
+                and core.var_proxy == item
+                and core.stack.pop() == item
+                and core.stack.top is None
+            ):
+                failures.append(item)
+                return
+
+    old = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        threads = [threading.Thread(target=work, args=(n,)) for n in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        sys.setswitchinterval(old)
+    assert failures == []
     assert snapshot(core)[:2] == (_MISSING, None)
 
 
