@@ -467,3 +467,19 @@ def test_custom_map_class_binds_every_request():
     assert c.get("/a").data == b"a"
     assert c.get("/a").data == b"a"
     assert binds == ["/a", "/a"]
+
+
+def test_subdomain_matching_host_outside_server_name():
+    app = Flask("x", subdomain_matching=True)
+    app.config["SERVER_NAME"] = "dev.local:5000"
+    app.add_url_rule("/", "i", lambda: "default")
+    app.add_url_rule("/", "sub", lambda: "sub", subdomain="foo")
+    c = app.test_client()
+    assert c.get("/", "http://dev.local:5000").data == b"default"
+    assert c.get("/", "http://foo.dev.local:5000").data == b"sub"
+    with pytest.warns(UserWarning, match="doesn't match configured server name") as rec:
+        assert c.get("/", "http://foo.localhost").status_code == 404
+    # Attributed to the app module, so filters on it apply.
+    assert rec[0].filename.endswith("app.py")
+    app.config["SERVER_NAME"] = "dev.local:443"
+    assert c.get("/", "https://dev.local").data == b"default"

@@ -113,6 +113,48 @@ def _bp_first(registry: t.Any, bps: tuple[str, ...]) -> t.Any:
     return lists
 
 
+def _public_module_name() -> str:
+    # Under the ``flask`` alias this module is ``flask.app``: warnings are
+    # attributed to that name, so filters written for Flask apply.
+    if sys.modules.get("flask.app") is sys.modules.get(__name__):
+        return "flask.app"
+    return __name__
+
+
+def _current_subdomain(environ: WSGIEnvironment, server_name: str) -> str:
+    """The subdomain of the request's host under ``server_name``, or
+    ``"<invalid>"`` (with a warning) when the host is not under it; the
+    same as werkzeug's ``bind_to_environ`` computes, with the warning
+    attributed to the app module."""
+    host = get_host(environ).lower()
+    scheme = environ["wsgi.url_scheme"]
+    upgrade = any(
+        v.strip(" \t") == "upgrade"
+        for v in environ.get("HTTP_CONNECTION", "").lower().split(",")
+    )
+    if upgrade and environ.get("HTTP_UPGRADE", "").lower() == "websocket":
+        scheme = "wss" if scheme == "https" else "ws"
+    name = server_name.lower()
+    if scheme in {"http", "ws"} and name.endswith(":80"):
+        name = name[:-3]
+    elif scheme in {"https", "wss"} and name.endswith(":443"):
+        name = name[:-4]
+    current = host.split(".")
+    configured = name.split(".")
+    offset = -len(configured)
+    if current[offset:] != configured:
+        warnings.warn_explicit(
+            f"Current server name {host!r} doesn't match configured"
+            f" server name {name!r}",
+            UserWarning,
+            __file__,
+            sys._getframe().f_lineno,
+            module=_public_module_name(),
+        )
+        return "<invalid>"
+    return ".".join(filter(None, current[:offset]))
+
+
 def _is_coroutine_function(func: t.Any) -> bool:
     # PERF: a plain function is checked by its code flags; only other
     # callables (partials, marked functions, methods) take inspect's path.
@@ -494,6 +536,8 @@ class Flask(App):
                 server_name = None
             elif not self.subdomain_matching:
                 subdomain = url_map.default_subdomain or ""
+            elif server_name is not None:
+                subdomain = _current_subdomain(request.environ, server_name)
 
             environ = request.environ
             if type(url_map) is not Map:
