@@ -18,8 +18,6 @@ import urllib.request
 import pytest
 
 EXAMPLES = os.path.join(os.path.dirname(os.path.dirname(__file__)), "examples")
-if EXAMPLES not in sys.path:
-    sys.path.insert(0, EXAMPLES)
 
 CHROMIUM_NAMES = ("chromium", "chromium-browser")
 WAIT_SECONDS = 15
@@ -68,8 +66,13 @@ def live_server(tmp_path_factory):
     folder, served from a daemon thread until the module's tests end."""
     from werkzeug.serving import make_server
 
-    from notes import create_app
-    from notes.db import init_db
+    # examples/ is not installed; put it on sys.path only for the import.
+    sys.path.insert(0, EXAMPLES)
+    try:
+        from notes import create_app
+        from notes.db import init_db
+    finally:
+        sys.path.remove(EXAMPLES)
 
     instance = tmp_path_factory.mktemp("notes-instance")
     app = create_app(

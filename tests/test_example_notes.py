@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 import re
 import socket
@@ -13,15 +14,24 @@ import urllib.request
 
 import pytest
 
+from erlen import g
+from erlen import session
+
 EXAMPLES = os.path.join(os.path.dirname(os.path.dirname(__file__)), "examples")
-if EXAMPLES not in sys.path:
+
+
+def _import_notes():
+    """Import examples/notes, which is not installed, without leaving
+    examples/ on sys.path for the rest of the test session."""
     sys.path.insert(0, EXAMPLES)
+    try:
+        return importlib.import_module("notes"), importlib.import_module("notes.db")
+    finally:
+        sys.path.remove(EXAMPLES)
 
-from notes import create_app  # noqa: E402
-from notes import db as notes_db  # noqa: E402
 
-from erlen import g  # noqa: E402
-from erlen import session  # noqa: E402
+notes, notes_db = _import_notes()
+create_app = notes.create_app
 
 
 FAST_HASH = "pbkdf2:sha256:1000"

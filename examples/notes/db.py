@@ -60,9 +60,7 @@ def database_exists(app: Flask) -> bool:
 
 
 @click.command("init-db")
-@click.option(
-    "--reset", is_flag=True, help="Drop the tables first, deleting all data."
-)
+@click.option("--reset", is_flag=True, help="Drop the tables first, deleting all data.")
 @with_appcontext
 def init_db_command(reset: bool) -> None:
     """Create the database tables (existing data is kept)."""
