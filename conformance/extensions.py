@@ -1,7 +1,7 @@
 """Popular Flask extensions' own test suites, run unmodified on erlen.
 
-For each extension below (login sessions, forms with CSRF protection, ORM
-integration, CORS, caching) this check:
+For each extension below (authentication and login sessions, forms with
+CSRF protection, ORM integration, CORS, caching) this check:
 
 1. installs the extension and what its tests need into the running
    interpreter's environment, at pinned versions and with ``--no-deps``
@@ -77,6 +77,34 @@ EXTENSIONS: tuple[Extension, ...] = (
         kind="authentication and login sessions",
         min_passed=114,
         requires=("semantic-version==2.10.0",),
+    ),
+    Extension(
+        name="flask-jwt-extended",
+        version="4.7.4",
+        sdist="flask_jwt_extended-4.7.4.tar.gz",
+        sha256="78fd0f460317facf3a0084a6457ffaf2f1dda9eefbd576f94cea35b0eadd5531",
+        tree="flask_jwt_extended-4.7.4",
+        kind="authentication (JSON Web Tokens)",
+        min_passed=180,
+        # cryptography for the asymmetric-key tests, as its tox.ini has it.
+        requires=(
+            "pyjwt==2.15.1",
+            "cryptography==50.0.2",
+            "cffi==2.1.1",
+            "pycparser==3.12",
+            "python-dateutil==2.9.0.post0",
+            "six==1.17.0",
+        ),
+    ),
+    Extension(
+        name="flask-httpauth",
+        version="4.8.1",
+        sdist="flask_httpauth-4.8.1.tar.gz",
+        sha256="88499b22f1353893743c3cd68f2ca561c4ad9ef75cd6bcc7f621161cd0e80744",
+        tree="flask_httpauth-4.8.1",
+        kind="authentication (HTTP Basic, Digest and token)",
+        min_passed=121,
+        requires=("asgiref==3.13.0",),  # its async views
     ),
     Extension(
         name="flask-wtf",

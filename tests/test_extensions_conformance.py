@@ -1,9 +1,10 @@
 """Popular Flask extensions' own test suites pass on erlen through the alias.
 
-Runs ``conformance/extensions.py`` (Flask-Login, Flask-WTF, Flask-SQLAlchemy,
-Flask-CORS, Flask-Caching) in a subprocess. The script pip-installs the
-pinned extensions and downloads their sdists from PyPI the first time, then
-takes a minute or two; deselect it with ``-k "not extensions_conformance"``.
+Runs ``conformance/extensions.py`` (Flask-Login, Flask-JWT-Extended,
+Flask-HTTPAuth, Flask-WTF, Flask-SQLAlchemy, Flask-CORS, Flask-Caching) in a
+subprocess. The script pip-installs the pinned extensions and downloads their
+sdists from PyPI the first time, then takes a minute or two; deselect it with
+``-k "not extensions_conformance"``.
 """
 
 from __future__ import annotations
