@@ -221,7 +221,9 @@ def fetch_suite(ext: Extension) -> Path:
     digest = sha256(sdist)
     if digest != ext.sha256:
         sdist.unlink()
-        raise SystemExit(f"{ext.sdist}: SHA-256 {digest} is not the pinned {ext.sha256}")
+        raise SystemExit(
+            f"{ext.sdist}: SHA-256 {digest} is not the pinned {ext.sha256}"
+        )
     with tarfile.open(sdist) as tf:
         tf.extractall(CACHE, filter="data")
     if not (tree / ext.tests).is_dir():
@@ -249,9 +251,9 @@ def read_manifest() -> dict[str, dict[str, str]]:
             continue
         nodeid, sep, reason = line.partition("|")
         if section is None:
-            raise SystemExit(f"{MANIFEST.name}:{n}: entry before any [extension] header")
+            raise SystemExit(f"{MANIFEST.name}:{n}: entry before any [name] header")
         if not sep or not reason.strip():
-            raise SystemExit(f"{MANIFEST.name}:{n}: every entry needs a reason: {line!r}")
+            raise SystemExit(f"{MANIFEST.name}:{n}: an entry needs a reason: {line!r}")
         expected[section][nodeid.strip()] = reason.strip()
     return expected
 
@@ -354,7 +356,7 @@ def check(
         for k, reason in expected.items():
             pre_existing = reason.startswith("fails on Flask")
             if pre_existing and baseline.get(k) == "passed":
-                print(f"    note: listed as failing on Flask too, but passes there: {k}")
+                print(f"    note: listed as failing on Flask too, passes there: {k}")
             if not pre_existing and baseline.get(k) == "failed":
                 print(f"    note: listed as erlen's, but fails on Flask too: {k}")
     return ok
@@ -402,11 +404,13 @@ def main(argv: list[str]) -> int:
         ok = ok and ext_ok
         rows.append((ext, outcomes, baseline, ext_ok))
 
-    print("\nextension                 erlen pass/fail/skip    Flask pass/fail/skip   result")
+    print(f"\n{'extension':<25} {'erlen pass/fail/skip':<23}"
+          f" {'Flask pass/fail/skip':<22} result")
     for ext, outcomes, baseline, ext_ok in rows:
         e = "{}/{}/{}".format(*counts(outcomes))
         b = "{}/{}/{}".format(*counts(baseline)) if baseline is not None else "-"
-        print(f"{ext.name + ' ' + ext.version:<25} {e:<23} {b:<22} {'ok' if ext_ok else 'FAIL'}")
+        result = "ok" if ext_ok else "FAIL"
+        print(f"{ext.name + ' ' + ext.version:<25} {e:<23} {b:<22} {result}")
     print("extensions conformance:", "PASS" if ok else "FAIL")
     return 0 if ok else 1
 
