@@ -762,17 +762,23 @@ class Flask(App):
         if not value_pre and not before:
             return None
         req = _cv_request.get().request
-        bps = _blueprints_of(req)
+        rule = req.url_rule
+        # PERF: _chain_of is an lru_cache, so a hit costs no Python frame.
+        bps = _chain_of(rule.endpoint) if rule is not None else ()
         if value_pre:
             lists = _app_first(value_pre, bps)
             for funcs in lists:
                 for url_func in funcs:
                     url_func(req.endpoint, req.view_args)
         if before:
-            lists = _app_first(before, bps)
-            for funcs in lists:
+            cache = self._sync_cache
+            for funcs in _app_first(before, bps):
                 for func in funcs:
-                    rv = self._sync(func)()
+                    try:
+                        sync_func = cache[func]
+                    except (KeyError, TypeError):
+                        sync_func = self._sync(func)
+                    rv = sync_func()
                     if rv is not None:
                         return rv
         return None
@@ -911,11 +917,16 @@ class Flask(App):
 
         after = self.after_request_funcs
         if after:
-            bps = _blueprints_of(ctx.request)
-            lists = _bp_first(after, bps)
-            for funcs in lists:
+            rule = ctx.request.url_rule
+            bps = _chain_of(rule.endpoint) if rule is not None else ()
+            cache = self._sync_cache
+            for funcs in _bp_first(after, bps):
                 for func in reversed(funcs):
-                    response = self._sync(func)(response)
+                    try:
+                        sync_func = cache[func]
+                    except (KeyError, TypeError):
+                        sync_func = self._sync(func)
+                    response = sync_func(response)
 
         sess = ctx._sess
         if sess is None:
