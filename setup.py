@@ -70,7 +70,7 @@ def extensions():
         modules,
         language_level=3,
         compiler_directives={
-            "binding": True,
+            "binding": False,
             "embedsignature": True,
         },
     )

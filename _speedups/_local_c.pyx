@@ -9,6 +9,8 @@ a new dict or list), so isolation between threads, asyncio tasks and greenlets
 is exactly that of ``contextvars``.
 """
 
+cimport cython
+
 import copy as _copy
 import math as _math
 import operator as _operator
@@ -205,6 +207,9 @@ class LocalManager:
         """Wrap a WSGI app so the locals are released once its response is done."""
         from werkzeug.wsgi import ClosingIterator
 
+        # NOTE: a bound (Python-style) function, so update_wrapper can set
+        # its __name__ in middleware().
+        @cython.binding(True)
         def application(environ, start_response):
             return ClosingIterator(app(environ, start_response), self.cleanup)
 
@@ -227,6 +232,7 @@ cdef enum:
     KIND_LOCAL = 2  # an attribute of a Local
     KIND_STACK = 3  # the top of a LocalStack
     KIND_CALL = 4   # the result of a callable
+    KIND_STACK_SUBCLASS = 5  # ``top`` of a LocalStack subclass, which may override it
 
 
 cdef inline object _apply_name(LocalProxy proxy, object obj):
@@ -253,10 +259,17 @@ cdef object _resolve(LocalProxy proxy):
         Py_XDECREF(value)
         return _apply_name(proxy, obj)
     if kind == KIND_STACK:
-        stack = _var_get(proxy._storage, _EMPTY_LIST)
+        # NOTE: the stack's _storage is read each time, so reassigning it
+        # redirects existing proxies, as with werkzeug's ``stack.top``.
+        stack = _var_get((<LocalStack>proxy._wrapped)._storage, _EMPTY_LIST)
         if not stack:
             raise RuntimeError(proxy._unbound)
         obj = stack[-1]
+        if obj is None:
+            raise RuntimeError(proxy._unbound)
+        return _apply_name(proxy, obj)
+    if kind == KIND_STACK_SUBCLASS:
+        obj = proxy._wrapped.top
         if obj is None:
             raise RuntimeError(proxy._unbound)
         return _apply_name(proxy, obj)
@@ -270,13 +283,38 @@ cdef object _resolve(LocalProxy proxy):
     raise RuntimeError(proxy._unbound)
 
 
+# How the proxy answers names that are its own rather than the target's.
+cdef enum:
+    OWN_METHOD = 0    # an attribute of the proxy itself
+    OWN_CLASS = 1     # the target's __class__, or the proxy's class when unbound
+    OWN_DOC = 2       # the target's __doc__, or the proxy class's doc when unbound
+    OWN_WRAPPED = 3   # the target's __wrapped__, or the proxied local when unbound
+    OWN_LOCAL = 4     # the proxied local itself
+    TARGET_ONLY = 5   # only the target's attribute: RuntimeError when unbound
+    OWN_MODULE = 6
+    OWN_ANNOTATIONS = 7
+
 cdef dict _SPECIAL_ATTRS = {
-    "_get_current_object": 0,
-    "__class__": 1,
-    "__doc__": 2,
-    "__wrapped__": 3,
-    "_LocalProxy__wrapped": 4,
+    "_get_current_object": OWN_METHOD,
+    "__class__": OWN_CLASS,
+    "__doc__": OWN_DOC,
+    "__wrapped__": OWN_WRAPPED,
+    "_LocalProxy__wrapped": OWN_LOCAL,
+    "__module__": OWN_MODULE,
+    "__annotations__": OWN_ANNOTATIONS,
+    # As in werkzeug, the protocol methods that Python looks up on the type
+    # are, when read as attributes, the target's own: a proxy "has" them
+    # exactly when its target does.
+    "__enter__": TARGET_ONLY,
+    "__exit__": TARGET_ONLY,
+    "__await__": TARGET_ONLY,
+    "__aiter__": TARGET_ONLY,
+    "__anext__": TARGET_ONLY,
+    "__aenter__": TARGET_ONLY,
+    "__aexit__": TARGET_ONLY,
 }
+# The same class annotations as the pure-Python twin's.
+cdef dict _CLASS_ANNOTATIONS = {"_get_current_object": "t.Callable[[], T]"}
 
 
 cdef class LocalProxy:
@@ -312,8 +350,7 @@ cdef class LocalProxy:
                 raise TypeError("'name' is required when proxying a 'Local' object.")
             self._kind = KIND_LOCAL
         elif isinstance(local, LocalStack):
-            self._kind = KIND_STACK
-            self._storage = (<LocalStack>local)._storage
+            self._kind = KIND_STACK if type(local) is LocalStack else KIND_STACK_SUBCLASS
         elif callable(local):
             self._kind = KIND_CALL
         else:
@@ -519,6 +556,9 @@ cdef class LocalProxy:
         return divmod(other, _resolve(self))
 
     def __rpow__(self, other, mod):
+        if mod is not None:
+            # As werkzeug: a reflected three-argument pow is not supported.
+            raise TypeError("unsupported operand type(s) for pow() with a modulus and a proxy")
         return pow(other, _resolve(self))
 
     def __rlshift__(self, other):
@@ -659,17 +699,23 @@ cdef object _special_getattr(LocalProxy self, object name):
     attributes, subclasses' attributes, and underscore names."""
     cdef PyObject* code = PyDict_GetItem(_SPECIAL_ATTRS, name)
     if code is not NULL:
-        which = <object>code
-        if which == 0:
+        which = <int><object>code
+        if which == OWN_METHOD:
             return PyObject_GenericGetAttr(self, name)
-        if which == 4:
+        if which == OWN_LOCAL:
             return self._wrapped
+        if which == OWN_MODULE:
+            return type(self).__module__
+        if which == OWN_ANNOTATIONS:
+            return _CLASS_ANNOTATIONS
+        if which == TARGET_ONLY:
+            return getattr(_resolve(self), name)
         try:
             obj = _resolve(self)
         except RuntimeError:
-            if which == 1:
+            if which == OWN_CLASS:
                 return type(self)
-            if which == 2:
+            if which == OWN_DOC:
                 return type(self).__doc__
             return self._wrapped
         return getattr(obj, name)

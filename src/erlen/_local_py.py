@@ -214,14 +214,23 @@ def _make_getter(local: t.Any, name: str | None, unbound: str) -> t.Callable[[],
         return get_object
 
     if isinstance(local, LocalStack):
-        storage_get = local._storage.get
+        if type(local) is LocalStack:
+            # NOTE: _storage is read each time, so reassigning it redirects
+            # existing proxies, as with werkzeug's ``stack.top``.
+            def get_object() -> t.Any:
+                stack = local._storage.get(_EMPTY_STACK)
+                if not stack or stack[-1] is None:
+                    raise RuntimeError(unbound)
+                obj = stack[-1]
+                return obj if get_name is None else get_name(obj)
 
-        def get_object() -> t.Any:
-            stack = storage_get(_EMPTY_STACK)
-            if not stack or stack[-1] is None:
-                raise RuntimeError(unbound)
-            obj = stack[-1]
-            return obj if get_name is None else get_name(obj)
+        else:
+            # A subclass may override ``top``.
+            def get_object() -> t.Any:
+                obj = local.top
+                if obj is None:
+                    raise RuntimeError(unbound)
+                return obj if get_name is None else get_name(obj)
 
         return get_object
 
@@ -239,28 +248,6 @@ def _make_getter(local: t.Any, name: str | None, unbound: str) -> t.Callable[[],
         return get_object
 
     raise TypeError(f"Don't know how to proxy '{type(local)}'.")
-
-
-class _Special:
-    """Descriptor for the few attributes a proxy answers itself
-    (``__class__``, ``__doc__``, ``__wrapped__``): the target's value when
-    bound, a fallback when not."""
-
-    __slots__ = ("attr", "fallback", "class_value")
-
-    def __init__(self, attr: str, fallback: t.Callable[[t.Any], t.Any], class_value: t.Any = None):
-        self.attr = attr
-        self.fallback = fallback
-        self.class_value = class_value
-
-    def __get__(self, instance: t.Any, owner: t.Any = None) -> t.Any:
-        if instance is None:
-            return self if self.class_value is None else self.class_value
-        try:
-            obj = instance._get_current_object()
-        except RuntimeError:
-            return self.fallback(instance)
-        return getattr(obj, self.attr)
 
 
 def _forward(func: t.Callable[..., t.Any], fallback: t.Callable[..., t.Any] | None = None) -> t.Any:
@@ -282,6 +269,15 @@ def _forward(func: t.Callable[..., t.Any], fallback: t.Callable[..., t.Any] | No
     return method
 
 
+def _method(attr: str) -> t.Any:
+    """A special method that calls the target's own method of that name."""
+
+    def method(self: t.Any, *args: t.Any) -> t.Any:
+        return getattr(self._get_current_object(), attr)(*args)
+
+    return method
+
+
 def _reflected(func: t.Callable[[t.Any, t.Any], t.Any]) -> t.Any:
     def method(self: t.Any, other: t.Any) -> t.Any:
         return func(other, self._get_current_object())
@@ -295,15 +291,6 @@ def _inplace(func: t.Callable[[t.Any, t.Any], t.Any]) -> t.Any:
     def method(self: t.Any, other: t.Any) -> t.Any:
         func(self._get_current_object(), other)
         return self
-
-    return method
-
-
-def _method(attr: str) -> t.Any:
-    """A special method that calls the target's own method of that name."""
-
-    def method(self: t.Any, *args: t.Any) -> t.Any:
-        return getattr(self._get_current_object(), attr)(*args)
 
     return method
 
@@ -344,9 +331,6 @@ class LocalProxy(t.Generic[T]):
     def __class_getitem__(cls, item: t.Any) -> t.Any:
         return cls
 
-    __doc__ = _Special("__doc__", lambda self: type(self).__doc__, __doc__)  # type: ignore[assignment]
-    __wrapped__ = _Special("__wrapped__", lambda self: self._LocalProxy__wrapped)
-    __class__ = _Special("__class__", type)  # type: ignore[assignment]
 
     def __repr__(self) -> str:
         try:
@@ -362,10 +346,13 @@ class LocalProxy(t.Generic[T]):
             return False
         return bool(obj)
 
-    # PERF: __getattr__ is a plain function rather than a descriptor, so a
-    # proxied attribute costs one failed slot lookup and one call.
-    def __getattr__(self, name: str) -> t.Any:
-        return getattr(self._get_current_object(), name)
+    # PERF: a plain name on an exact LocalProxy goes straight to the target,
+    # without first failing a normal lookup on the proxy (which costs an
+    # AttributeError each time); everything else is _own_attribute's.
+    def __getattribute__(self, name: str) -> t.Any:
+        if name[:1] != "_" and type(self) is LocalProxy:
+            return getattr(_getter_of(self)(), name)
+        return _own_attribute(self, name)
 
     def __setattr__(self, name: str, value: t.Any) -> None:
         setattr(self._get_current_object(), name, value)
@@ -461,6 +448,8 @@ class LocalProxy(t.Generic[T]):
     __floor__ = _forward(math.floor)
     __ceil__ = _forward(math.ceil)
 
+    # Implicit use (``with``, ``await``...) finds these on the type; read as
+    # attributes they are the target's own (see _own_attribute).
     __enter__ = _method("__enter__")
     __exit__ = _method("__exit__")
     __await__ = _method("__await__")
@@ -471,3 +460,45 @@ class LocalProxy(t.Generic[T]):
 
     __copy__ = _forward(copy.copy)
     __deepcopy__ = _forward(copy.deepcopy)
+
+
+_getter_of = LocalProxy._get_current_object.__get__  # type: ignore[attr-defined]
+_wrapped_of = LocalProxy._LocalProxy__wrapped.__get__  # type: ignore[attr-defined]
+_CLASS_DOC = LocalProxy.__doc__
+
+# Names a proxy answers itself, by how; shared with the compiled core.
+_TARGET_ONLY = frozenset(
+    ("__enter__", "__exit__", "__await__", "__aiter__", "__anext__", "__aenter__", "__aexit__")
+)
+
+
+def _own_attribute(proxy: LocalProxy[t.Any], name: str) -> t.Any:
+    """Attribute lookup off the hot path: the proxy's own attributes,
+    subclasses' attributes, and underscore names."""
+    if name == "_get_current_object":
+        return _getter_of(proxy)
+    if name == "_LocalProxy__wrapped":
+        return _wrapped_of(proxy)
+    if name in _TARGET_ONLY:
+        # As in werkzeug: read as attributes these are the target's, so a
+        # proxy has them exactly when its target does.
+        return getattr(_getter_of(proxy)(), name)
+    if name in ("__class__", "__doc__", "__wrapped__"):
+        try:
+            obj = _getter_of(proxy)()
+        except RuntimeError:
+            if name == "__class__":
+                return type(proxy)
+            if name == "__doc__":
+                return type(proxy).__doc__
+            return _wrapped_of(proxy)
+        return getattr(obj, name)
+    cls = type(proxy)
+    if cls is not LocalProxy or any(name in klass.__dict__ for klass in cls.__mro__):
+        # The proxy class's (or a subclass's) own attribute, as with normal
+        # lookup; a subclass instance may also have it in its __dict__.
+        try:
+            return object.__getattribute__(proxy, name)
+        except AttributeError:
+            pass
+    return getattr(_getter_of(proxy)(), name)
