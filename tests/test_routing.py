@@ -483,3 +483,14 @@ def test_subdomain_matching_host_outside_server_name():
     assert rec[0].filename.endswith("app.py")
     app.config["SERVER_NAME"] = "dev.local:443"
     assert c.get("/", "https://dev.local").data == b"default"
+
+
+def test_replacing_the_url_map_forgets_old_matches(app, client):
+    from werkzeug.routing import Map
+    from werkzeug.routing import Rule
+
+    app.add_url_rule("/a", "a", lambda: "a")
+    app.add_url_rule("/b", "b", lambda: "b")
+    assert client.get("/a").data == b"a"
+    app.url_map = Map([Rule("/a", endpoint="b")])
+    assert client.get("/a").data == b"b"

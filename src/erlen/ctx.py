@@ -28,6 +28,8 @@ if t.TYPE_CHECKING:  # pragma: no cover
 
 _sentinel = object()
 _base_request_close = _BaseRequest.close
+# The attribute of a werkzeug Map that holds its remembered matches.
+_MATCH_MEMO = "_erlen_match_memo"
 
 F = t.TypeVar("F", bound=t.Callable[..., t.Any])
 
@@ -280,15 +282,17 @@ class RequestContext:
         keeping the routing error on ``request.routing_exception``."""
         adapter = self.url_adapter
         request = self.request
-        app = self.app
         memo = key = None
-        if type(adapter) is MapAdapter and adapter.map is app.url_map:
+        if type(adapter) is MapAdapter:
             # PERF: a rule without arguments always matches the same way for
-            # the same host, path and method, so its match is remembered
-            # until the map gets new rules (converters of other rules may
+            # the same map, host, path and method, so its match is kept on
+            # the map until it gets new rules (converters of other rules may
             # have side effects, so only argument-free matches are kept).
-            memo = app._match_memo
-            if adapter.map._remap:
+            url_map = adapter.map
+            memo = url_map.__dict__.get(_MATCH_MEMO)
+            if memo is None:
+                memo = url_map.__dict__[_MATCH_MEMO] = {}
+            elif url_map._remap:
                 # Rules were added to the map directly since it last sorted
                 # them; add_url_rule() empties the memo itself.
                 memo.clear()

@@ -158,9 +158,6 @@ class App(Scaffold):
         self.url_map = self.url_map_class(host_matching=host_matching)
         self.subdomain_matching = subdomain_matching
         self._got_first_request = False
-        #: Successful matches of rules without arguments, emptied when rules
-        #: are added; see RequestContext.match_request().
-        self._match_memo: dict[tuple[t.Any, ...], tuple[Rule, dict[str, t.Any]]] = {}
 
     def _check_setup_finished(self, f_name: str) -> None:
         if self._got_first_request:
@@ -299,7 +296,8 @@ class App(Scaffold):
         rule_obj = self.url_rule_class(rule, methods=method_set, **options)
         rule_obj.provide_automatic_options = provide_automatic_options  # type: ignore[attr-defined]
         self.url_map.add(rule_obj)
-        self._match_memo.clear()
+        # Forget the matches remembered by RequestContext.match_request().
+        self.url_map.__dict__.pop("_erlen_match_memo", None)
         if view_func is not None:
             existing = self.view_functions.get(endpoint)
             if existing is not None and existing != view_func:
