@@ -562,7 +562,7 @@ class Flask(App):
             )
             cache = self._adapter_cache
             template = cache.get(key)
-            if template is None:
+            if template is None or template.map is not url_map:
                 template = url_map.bind_to_environ(
                     environ, server_name=server_name, subdomain=subdomain
                 )
