@@ -549,14 +549,17 @@ class Flask(App):
             # the path, method and query depend only on the host, script
             # root and scheme. The adapter bound for those is kept, and each
             # request gets a shallow copy with its own path, method and query.
+            host = environ.get("HTTP_HOST")
+            if host is None:  # werkzeug then takes SERVER_NAME and SERVER_PORT
+                host = (environ.get("SERVER_NAME"), environ.get("SERVER_PORT"))
+            upgrade = environ.get("HTTP_UPGRADE")
+            if upgrade is not None:  # the Connection header matters only then
+                upgrade = (upgrade, environ.get("HTTP_CONNECTION"))
             key = (
-                environ.get("HTTP_HOST"),
-                environ.get("SERVER_NAME"),
-                environ.get("SERVER_PORT"),
+                host,
                 environ.get("wsgi.url_scheme"),
                 environ.get("SCRIPT_NAME"),
-                environ.get("HTTP_CONNECTION"),
-                environ.get("HTTP_UPGRADE"),
+                upgrade,
                 server_name,
                 subdomain,
             )
@@ -571,20 +574,19 @@ class Flask(App):
                 cache[key] = template
             adapter = _new_adapter(type(template))
             adapter.__dict__.update(template.__dict__)
+            # The same decoding werkzeug applies to WSGI strings (latin-1
+            # bytes read as UTF-8), which leaves ASCII as it is.
             path_info = environ.get("PATH_INFO")
-            # The same decoding werkzeug applies to WSGI strings.
-            adapter.path_info = (
-                path_info.encode("latin1").decode(errors="replace")
-                if path_info is not None
-                else "/"
-            )
+            if path_info is None:
+                path_info = "/"
+            elif not path_info.isascii():
+                path_info = path_info.encode("latin1").decode(errors="replace")
+            adapter.path_info = path_info
             adapter.default_method = environ["REQUEST_METHOD"]
             query = environ.get("QUERY_STRING")
-            adapter.query_args = (
-                query.encode("latin1").decode(errors="replace")
-                if query is not None
-                else None
-            )
+            if query is not None and not query.isascii():
+                query = query.encode("latin1").decode(errors="replace")
+            adapter.query_args = query
             return adapter
 
         if config["SERVER_NAME"] is not None:
