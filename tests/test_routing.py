@@ -494,3 +494,13 @@ def test_replacing_the_url_map_forgets_old_matches(app, client):
     assert client.get("/a").data == b"a"
     app.url_map = Map([Rule("/a", endpoint="b")])
     assert client.get("/a").data == b"b"
+
+
+def test_websocket_rules_follow_upgrade_headers(app, client):
+    app.add_url_rule("/ws", "ws", lambda: "socket", websocket=True)
+    upgrade = {"Connection": "Upgrade", "Upgrade": "websocket"}
+    assert client.get("/ws").status_code == 400  # WebsocketMismatch
+    assert client.get("/ws", headers=upgrade).data == b"socket"
+    assert client.get("/ws").status_code == 400
+    half = {"Upgrade": "websocket", "Connection": "keep-alive"}
+    assert client.get("/ws", headers=half).status_code == 400
