@@ -463,7 +463,7 @@ def test_async_without_asgiref(app, monkeypatch):
     async def coro():
         return 1
 
-    with pytest.raises(RuntimeError, match="async"):
+    with pytest.raises(RuntimeError, match=r"erlen\[async\]"):
         app.ensure_sync(coro)
 
 

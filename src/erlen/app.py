@@ -495,7 +495,8 @@ class Flask(App):
             from asgiref.sync import async_to_sync as asgiref_async_to_sync
         except ImportError:
             raise RuntimeError(
-                "Install Flask with the 'async' extra in order to use async views."
+                "Install erlen with the 'async' extra (pip install 'erlen[async]',"
+                " which brings asgiref) in order to use async views."
             ) from None
         return asgiref_async_to_sync(func)
 
