@@ -163,12 +163,6 @@ def _is_coroutine_function(func: t.Any) -> bool:
     return inspect.iscoroutinefunction(func)
 
 
-def _make_timedelta(value: timedelta | int | None) -> timedelta | None:
-    if value is None or isinstance(value, timedelta):
-        return value
-    return timedelta(seconds=value)
-
-
 class Flask(App):
     """The WSGI application object: a registry of views, hooks and
     configuration, and the callable a WSGI server calls for each request.
