@@ -207,3 +207,23 @@ def test_async_before_first_request(app, client):
     app.add_url_rule("/", "i", lambda: "x")
     client.get("/")
     assert calls == ["async"]
+
+
+def test_ident_func_for_old_scoped_sessions(monkeypatch):
+    stack = erlen_globals._app_ctx_stack
+    monkeypatch.setattr(stack, "_warned", True)
+    ident = stack.__ident_func__
+    seen = []
+    th = threading.Thread(target=lambda: seen.append(ident()))
+    th.start()
+    th.join()
+    assert ident() == ident()
+    assert seen[0] != ident()
+
+
+def test_stack_call_gives_a_proxy_to_top(app, monkeypatch):
+    stack = erlen_globals._app_ctx_stack
+    monkeypatch.setattr(stack, "_warned", True)
+    proxy = stack()
+    with app.app_context():
+        assert proxy.app is app

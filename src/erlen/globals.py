@@ -103,7 +103,22 @@ class _LegacyContextStack:
             top.pop()
         return top
 
+    @property
+    def __ident_func__(self) -> t.Callable[[], t.Any]:
+        """The function old werkzeug stacks keyed their storage by: the
+        current greenlet when greenlet is installed, else the thread. Some
+        extensions scoped their database sessions with it."""
+        self._warn()
+        try:
+            from greenlet import getcurrent
+        except ImportError:
+            from threading import get_ident
+
+            return get_ident
+        return getcurrent  # type: ignore[no-any-return]
+
     def __call__(self) -> t.Any:
+        """A proxy to the current context, like a stack's old ``__call__``."""
         return LocalProxy(lambda: self.top)
 
     def __repr__(self) -> str:
