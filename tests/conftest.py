@@ -23,21 +23,41 @@ def local_impl(request):
         pytest.skip(f"compiled core not built: {exc}")
 
 
+def _pop_leaked(cv):
+    """Pop what the test left in ``cv`` so later tests start clean; return
+    what was there."""
+    leaked = []
+    for _ in range(100):
+        ctx = cv.get(None)
+        if ctx is None:
+            break
+        leaked.append(ctx)
+        try:
+            ctx.pop()
+        except Exception:
+            tokens = getattr(ctx, "_cv_tokens", None)
+            if not tokens:
+                break
+            token = tokens.pop()
+            cv.reset(token[0] if isinstance(token, tuple) else token)
+    return leaked
+
+
 @pytest.fixture(autouse=True)
 def _no_context_left_pushed():
     """Fail any test that leaves an app or request context pushed: a leaked
     context would make later tests see its ``request``, ``session`` or
-    ``g``."""
+    ``g``. The leaked contexts are popped, so only the leaking test fails."""
     from erlen.globals import _cv_app
     from erlen.globals import _cv_request
 
     yield
-    leaked_request = _cv_request.get(None)
-    leaked_app = _cv_app.get(None)
-    if leaked_request is not None or leaked_app is not None:
+    leaked_requests = _pop_leaked(_cv_request)
+    leaked_apps = _pop_leaked(_cv_app)
+    if leaked_requests or leaked_apps:
         pytest.fail(
             "the test left a context pushed:"
-            f" request={leaked_request!r} app={leaked_app!r}"
+            f" request contexts={leaked_requests!r} app contexts={leaked_apps!r}"
         )
 
 
