@@ -44,3 +44,10 @@ from .templating import stream_template as stream_template
 from .templating import stream_template_string as stream_template_string
 from .wrappers import Request as Request
 from .wrappers import Response as Response
+
+
+def __getattr__(name: str) -> object:
+    # Names Flask removed (Markup, escape, __version__): see erlen.compat.
+    from . import compat
+
+    return compat.legacy_attribute(__name__, name, compat.LEGACY_PACKAGE_ATTRIBUTES)

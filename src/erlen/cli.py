@@ -509,9 +509,36 @@ _env_file_option = click.Option(
 )
 
 
+def _as_flask_callback(ctx: click.Context, param: click.Option, value: bool) -> bool:
+    if value:
+        from .compat import install_as_flask
+
+        try:
+            install_as_flask()
+        except RuntimeError as e:
+            raise click.UsageError(str(e), ctx=ctx) from None
+    return value
+
+
+# Eager, and the app is imported only later (when a command needs it), so an
+# app that does "from flask import Flask" gets erlen's modules.
+_as_flask_option = click.Option(
+    ["--as-flask"],
+    is_flag=True,
+    envvar="ERLEN_AS_FLASK",
+    help=(
+        "Run an unmodified Flask app on erlen: 'import flask' and every"
+        " 'flask.*' module resolve to erlen's. Also read from ERLEN_AS_FLASK."
+    ),
+    is_eager=True,
+    expose_value=False,
+    callback=_as_flask_callback,
+)
+
+
 class FlaskGroup(AppGroup):
-    """The top-level command group: adds ``--env-file``, ``--app`` and
-    ``--debug`` options, the ``run``, ``shell`` and ``routes`` commands, the
+    """The top-level command group: adds ``--env-file``, ``--as-flask``,
+    ``--app`` and ``--debug`` options, the ``run``, ``shell`` and ``routes`` commands, the
     commands of installed plugins (entry point groups ``flask.commands`` and
     ``erlen.commands``) and the commands of the loaded app's ``cli``.
 
@@ -540,7 +567,7 @@ class FlaskGroup(AppGroup):
         # Option callbacks rather than a group callback do the work, so a
         # user's group callback keeps it. --env-file first: it must be
         # processed before --app.
-        params += [_env_file_option, _app_option, _debug_option]
+        params += [_env_file_option, _as_flask_option, _app_option, _debug_option]
         if add_version_option:
             params.append(version_option)
 

@@ -14,8 +14,87 @@ import importlib.util
 import sys
 import types
 import typing as t
+import warnings
 
-__all__ = ["install_as_flask", "uninstall_flask_alias", "FLASK_MODULES"]
+__all__ = [
+    "FLASK_API_VERSION",
+    "FLASK_MODULES",
+    "install_as_flask",
+    "uninstall_flask_alias",
+    "warn_deprecated",
+]
+
+#: The Flask release whose API erlen implements. ``erlen.__version__`` (and so
+#: ``flask.__version__`` under the alias) answers with it, because extensions
+#: compare that value against Flask versions.
+FLASK_API_VERSION = "3.1.3"
+
+_warned: set[str] = set()
+
+
+def warn_deprecated(name: str, modern: str, flask_status: str, stacklevel: int = 3) -> None:
+    """Warn, once per ``name`` in a process, that an API Flask removed is in
+    use, naming its modern spelling.
+
+    :param name: The old name, as the user spells it.
+    :param modern: What to use instead.
+    :param flask_status: What Flask did with it, e.g. ``"removed in Flask 3.0"``.
+    """
+    if name in _warned:
+        return
+    _warned.add(name)
+    warnings.warn(
+        f"'{name}' was {flask_status}; erlen keeps it so older code runs."
+        f" Use {modern} instead.",
+        DeprecationWarning,
+        stacklevel=stacklevel,
+    )
+
+
+def _legacy_markup() -> t.Any:
+    from markupsafe import Markup
+
+    return Markup
+
+
+def _helpers() -> t.Any:
+    from . import helpers
+
+    return helpers
+
+
+def _legacy_escape() -> t.Any:
+    from markupsafe import escape
+
+    return escape
+
+
+# Module attributes of ``erlen`` (``flask``) that Flask removed:
+# name -> (modern spelling, what Flask did with it, value factory).
+LEGACY_PACKAGE_ATTRIBUTES: dict[str, tuple[str, str, t.Callable[[], t.Any]]] = {
+    "Markup": ("'markupsafe.Markup'", "removed in Flask 3.0", _legacy_markup),
+    "escape": ("'markupsafe.escape'", "removed in Flask 3.0", _legacy_escape),
+    "safe_join": ("'werkzeug.utils.safe_join'", "removed in Flask 2.1", lambda: _helpers().safe_join),
+    "json_available": ("nothing: JSON is always available", "removed in Flask 2.3", lambda: True),
+    "__version__": (
+        "feature detection, or importlib.metadata.version('erlen') for erlen's"
+        " own version",
+        "deprecated in Flask 3.1 (it gives the Flask API version erlen implements)",
+        lambda: FLASK_API_VERSION,
+    ),
+}
+
+
+def legacy_attribute(
+    module: str, name: str, table: dict[str, tuple[str, str, t.Callable[[], t.Any]]]
+) -> t.Any:
+    """Answer a module ``__getattr__`` for a removed name in ``table``."""
+    try:
+        modern, flask_status, factory = table[name]
+    except KeyError:
+        raise AttributeError(f"module {module!r} has no attribute {name!r}") from None
+    warn_deprecated(name, modern, flask_status, stacklevel=4)
+    return factory()
 
 # Every module of Flask 3.1 that applications and extensions import, by its
 # name under ``flask.``; erlen mirrors each one under the same name.

@@ -16,6 +16,7 @@ from functools import cache
 from functools import update_wrapper
 
 import werkzeug.utils
+from werkzeug.exceptions import NotFound
 from werkzeug.exceptions import abort as _werkzeug_abort
 from werkzeug.utils import redirect as _werkzeug_redirect
 from werkzeug.wrappers import Response as BaseResponse
@@ -311,8 +312,30 @@ def _send_file_kwargs(**kwargs: t.Any) -> dict[str, t.Any]:
 _prepare_send_file_kwargs = _send_file_kwargs
 
 
+# legacy: send_file's argument names before Flask 2.0 -> their new names.
+_SEND_FILE_RENAMES = {
+    "filename_or_fp": "path_or_file",
+    "attachment_filename": "download_name",
+    "add_etags": "etag",
+    "cache_timeout": "max_age",
+}
+
+
+def _renamed_send_file_arguments(legacy: dict[str, t.Any]) -> dict[str, t.Any]:
+    from .compat import warn_deprecated
+
+    renamed = {}
+    for old, value in legacy.items():
+        new = _SEND_FILE_RENAMES.get(old)
+        if new is None:
+            raise TypeError(f"send_file() got an unexpected keyword argument {old!r}")
+        warn_deprecated(f"send_file({old}=...)", f"'{new}'", "renamed in Flask 2.0 and removed in 2.2", 4)
+        renamed[new] = value
+    return renamed
+
+
 def send_file(
-    path_or_file: os.PathLike[t.AnyStr] | str | t.IO[bytes],
+    path_or_file: os.PathLike[t.AnyStr] | str | t.IO[bytes] | None = None,
     mimetype: str | None = None,
     as_attachment: bool = False,
     download_name: str | None = None,
@@ -320,6 +343,7 @@ def send_file(
     etag: bool | str = True,
     last_modified: datetime | int | float | None = None,
     max_age: None | (int | t.Callable[[str | None], int | None]) = None,
+    **legacy: t.Any,
 ) -> Response:
     """Send a file (a path or a binary file object) to the client.
 
@@ -338,7 +362,18 @@ def send_file(
     :param etag: Compute an ETag, or use this string as the ETag.
     :param last_modified: The last modified time to send.
     :param max_age: Cache lifetime in seconds, or a function of the file name.
+    :param legacy: The names Flask 2.0 renamed and 2.2 removed, still
+        accepted with a deprecation warning: ``filename_or_fp``,
+        ``attachment_filename``, ``add_etags``, ``cache_timeout``.
     """
+    if legacy:
+        renamed = _renamed_send_file_arguments(legacy)
+        path_or_file = renamed.pop("path_or_file", path_or_file)
+        download_name = renamed.pop("download_name", download_name)
+        etag = renamed.pop("etag", etag)
+        max_age = renamed.pop("max_age", max_age)
+    if path_or_file is None:
+        raise TypeError("send_file() missing required argument: 'path_or_file'")
     return werkzeug.utils.send_file(  # type: ignore[return-value]
         **_send_file_kwargs(
             path_or_file=path_or_file,
@@ -421,3 +456,21 @@ def _split_blueprint_path(name: str) -> list[str]:
         name = name.rpartition(".")[0]
         out.append(name)
     return out
+
+
+def safe_join(directory: str, *pathnames: str) -> str:
+    """Join ``pathnames`` onto ``directory`` without letting them leave it.
+
+    Removed from Flask in 2.1 (use :func:`werkzeug.utils.safe_join`, which
+    returns ``None`` instead of raising); kept so older code runs.
+
+    :raises ~werkzeug.exceptions.NotFound: if the result would be outside
+        ``directory``, as Flask's did.
+    """
+    from .compat import warn_deprecated
+
+    warn_deprecated("safe_join", "'werkzeug.utils.safe_join'", "removed in Flask 2.1")
+    joined = werkzeug.utils.safe_join(directory, *pathnames)
+    if joined is None:
+        raise NotFound()
+    return joined

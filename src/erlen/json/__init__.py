@@ -101,3 +101,42 @@ def jsonify(*args: t.Any, **kwargs: t.Any) -> Response:
         raise RuntimeError(_no_app_msg)
 
     return ctx.app.json.response(*args, **kwargs)  # type: ignore[no-any-return]
+
+
+class _JSONEncoder(_json.JSONEncoder):
+    """The encoder Flask used before JSON providers (removed in Flask 2.3):
+    :class:`json.JSONEncoder` that also serializes what
+    :class:`~erlen.json.provider.DefaultJSONProvider` does. Kept for code
+    that subclasses it or sets ``app.json_encoder``."""
+
+    def default(self, o: t.Any) -> t.Any:
+        return _default(o)
+
+
+class _JSONDecoder(_json.JSONDecoder):
+    """The decoder Flask used before JSON providers (removed in Flask 2.3):
+    the standard :class:`json.JSONDecoder`."""
+
+
+_JSONEncoder.__name__ = _JSONEncoder.__qualname__ = "JSONEncoder"
+_JSONDecoder.__name__ = _JSONDecoder.__qualname__ = "JSONDecoder"
+
+# Reachable only through __getattr__, so that using them warns once.
+_LEGACY_JSON = {
+    "JSONEncoder": (
+        "a JSONProvider (app.json) or 'json.JSONEncoder'",
+        "removed in Flask 2.3",
+        lambda: _JSONEncoder,
+    ),
+    "JSONDecoder": (
+        "a JSONProvider (app.json) or 'json.JSONDecoder'",
+        "removed in Flask 2.3",
+        lambda: _JSONDecoder,
+    ),
+}
+
+
+def __getattr__(name: str) -> t.Any:
+    from ..compat import legacy_attribute
+
+    return legacy_attribute(__name__, name, _LEGACY_JSON)

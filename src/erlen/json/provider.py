@@ -153,18 +153,43 @@ class DefaultJSONProvider(JSONProvider):
     mimetype = "application/json"
     """The mimetype of responses made by :meth:`response`."""
 
+    legacy_encoder: type[json.JSONEncoder] | None = None
+    """The encoder class set with ``app.json_encoder`` (an API Flask removed
+    in 2.3), used by :meth:`dumps` when set."""
+
+    legacy_decoder: type[json.JSONDecoder] | None = None
+    """The decoder class set with ``app.json_decoder`` (removed in Flask 2.3),
+    used by :meth:`loads` when set."""
+
+    def __init__(self, app: App) -> None:
+        super().__init__(app)
+        # An app class written for Flask < 2.3 may set the classes on itself.
+        for attr, slot in (("json_encoder", "legacy_encoder"), ("json_decoder", "legacy_decoder")):
+            value = getattr(type(app), attr, None)
+            if isinstance(value, type):
+                setattr(self, slot, value)
+
     def dumps(self, obj: t.Any, **kwargs: t.Any) -> str:
         """Serialize ``obj`` with :func:`json.dumps`, using :attr:`default`,
         :attr:`ensure_ascii` and :attr:`sort_keys` unless ``kwargs`` says
         otherwise.
         """
-        kwargs.setdefault("default", self.default)
+        encoder = self.legacy_encoder
+        if encoder is not None:
+            # ``app.json_encoder`` (Flask < 2.3): its own ``default`` wins.
+            kwargs.setdefault("cls", encoder)
+            if encoder.default is json.JSONEncoder.default:
+                kwargs.setdefault("default", self.default)
+        else:
+            kwargs.setdefault("default", self.default)
         kwargs.setdefault("ensure_ascii", self.ensure_ascii)
         kwargs.setdefault("sort_keys", self.sort_keys)
         return json.dumps(obj, **kwargs)
 
     def loads(self, s: str | bytes, **kwargs: t.Any) -> t.Any:
         """Deserialize with :func:`json.loads`."""
+        if self.legacy_decoder is not None:
+            kwargs.setdefault("cls", self.legacy_decoder)
         return json.loads(s, **kwargs)
 
     def response(self, *args: t.Any, **kwargs: t.Any) -> Response:

@@ -3,6 +3,8 @@ blueprint registry and everything else that needs no request or IO."""
 
 from __future__ import annotations
 
+import json
+
 import logging
 import os
 import sys
@@ -238,6 +240,32 @@ class App(Scaffold):
         self.config["DEBUG"] = value
         if self.config["TEMPLATES_AUTO_RELOAD"] is None:
             self.jinja_env.auto_reload = value
+
+    # legacy (Flask < 2.3): app.json_encoder / app.json_decoder set the
+    # classes the default JSON provider serializes and parses with.
+    @property
+    def json_encoder(self) -> type[json.JSONEncoder] | None:
+        """The JSON encoder class (removed in Flask 2.3; use :attr:`json`)."""
+        return getattr(self.json, "legacy_encoder", None)
+
+    @json_encoder.setter
+    def json_encoder(self, value: type[json.JSONEncoder] | None) -> None:
+        from ..compat import warn_deprecated
+
+        warn_deprecated("app.json_encoder", "a JSONProvider (app.json)", "removed in Flask 2.3")
+        self.json.legacy_encoder = value  # type: ignore[attr-defined]
+
+    @property
+    def json_decoder(self) -> type[json.JSONDecoder] | None:
+        """The JSON decoder class (removed in Flask 2.3; use :attr:`json`)."""
+        return getattr(self.json, "legacy_decoder", None)
+
+    @json_decoder.setter
+    def json_decoder(self, value: type[json.JSONDecoder] | None) -> None:
+        from ..compat import warn_deprecated
+
+        warn_deprecated("app.json_decoder", "a JSONProvider (app.json)", "removed in Flask 2.3")
+        self.json.legacy_decoder = value  # type: ignore[attr-defined]
 
     @setupmethod
     def register_blueprint(self, blueprint: Blueprint, **options: t.Any) -> None:
