@@ -129,6 +129,26 @@ def create_echo_app() -> Flask:
         await asyncio.sleep(random.uniform(0, 0.002))
         return _echo(ident, "async")
 
+    shared: dict[str, t.Any] = {}
+    pair = threading.Barrier(2)
+
+    @app.post("/broken/<ident>")
+    def broken(ident: str) -> dict[str, t.Any]:
+        # The control of the cross-talk check: the identity goes through a
+        # plain shared dict, and requests wait for each other in pairs
+        # between writing and reading it, so one of each pair reads the
+        # other's.
+        shared["ident"] = ident
+        g.ident = ident
+        session["echo"] = ident
+        try:
+            pair.wait(timeout=5)
+        except threading.BrokenBarrierError:
+            pair.reset()
+        data = _echo(ident, "broken")
+        data["g"] = shared["ident"]
+        return data
+
     @app.get("/ping")
     def ping() -> dict[str, t.Any]:
         return {"compiled": erlen.local.COMPILED, "pid": os.getpid()}
