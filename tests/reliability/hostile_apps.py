@@ -6,12 +6,16 @@ comparing behaviour by hand) so the same app can run on both.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 import typing as t
 
 from werkzeug.routing import BaseConverter
 
+# Apps get unique names: an app's logger is named after it, and handlers
+# added by one test must not collect the records of another's app.
+_app_numbers = itertools.count()
 SECRET = "current secret key"
 OLD_SECRET = "old secret key"
 
@@ -112,7 +116,7 @@ def build_fault_app(
             trigger.check("session_save")
             super().save_session(app, session, response)
 
-    app = fw.Flask(f"fault_{phase}")
+    app = fw.Flask(f"fault_{phase}_{next(_app_numbers)}")
     app.config.update(
         SECRET_KEY=SECRET, TESTING=testing, PROPAGATE_EXCEPTIONS=propagate
     )
@@ -241,7 +245,11 @@ def build_realistic_app(
     """An app with sessions, JSON, forms, uploads and static files, the
     target of the hostile-input tests. Returns the app, a capture of its
     logger and the list ``got_request_exception`` appends to."""
-    app = fw.Flask("hostile", static_folder=static, static_url_path="/static")
+    app = fw.Flask(
+        f"hostile_{next(_app_numbers)}",
+        static_folder=static,
+        static_url_path="/static",
+    )
     app.config.update(SECRET_KEY=SECRET, **config)
 
     @app.route("/")
