@@ -21,10 +21,7 @@ from __future__ import annotations
 import os
 import sys
 
-if __name__ == "__main__" and len(sys.argv) > 2 and sys.argv[1:3] == [
-    "serve",
-    "gevent",
-]:
+if __name__ == "__main__" and sys.argv[1:3] == ["serve", "gevent"]:
     # Before anything else imports threading, socket or time.
     from gevent import monkey
 
@@ -267,7 +264,9 @@ def create_stream_app(probe: StreamProbe, chunks: int = 5000) -> Flask:
 
 # -- the realistic app of the memory test -------------------------------------
 
-USERS = {uid: {"id": uid, "name": f"user{uid}", "roles": ["reader"]} for uid in range(50)}
+USERS = {
+    uid: {"id": uid, "name": f"user{uid}", "roles": ["reader"]} for uid in range(50)
+}
 
 
 def create_realistic_app() -> Flask:

@@ -300,7 +300,13 @@ GEVENT_ASYNC_XFAIL = pytest.mark.xfail(
     ),
 )
 
-SERVERS = ["werkzeug", "werkzeug-python", "gunicorn-gthread", "gevent", "gunicorn-gevent"]
+SERVERS = [
+    "werkzeug",
+    "werkzeug-python",
+    "gunicorn-gthread",
+    "gevent",
+    "gunicorn-gevent",
+]
 
 
 @pytest.fixture(scope="module", params=SERVERS)
@@ -368,9 +374,7 @@ def server(request, tmp_path_factory):
 
 
 @pytest.mark.parametrize("route", ["echo", "aecho"], ids=["sync", "async"])
-def test_every_response_matches_its_request(
-    server, route, reliability_report, request
-):
+def test_every_response_matches_its_request(server, route, reliability_report, request):
     if route == "aecho" and "gevent" in server.name:
         request.node.add_marker(GEVENT_ASYNC_XFAIL)
     total = scale()["server_requests"]

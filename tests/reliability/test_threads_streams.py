@@ -60,7 +60,9 @@ def _run_in_pool(func, calls: int = CALLS):
         return result, _pushed()
 
     with ThreadPoolExecutor(POOL) as pool:
-        return [f.result(timeout=60) for f in [pool.submit(call, n) for n in range(calls)]]
+        return [
+            f.result(timeout=60) for f in [pool.submit(call, n) for n in range(calls)]
+        ]
 
 
 def _overlap(barrier: threading.Barrier) -> None:
@@ -173,9 +175,9 @@ def test_one_copied_app_context_many_threads(app):
             )
 
         results = _run_in_pool(probe)
-    assert results == [
-        ((True, "from the original context", False), (None, None))
-    ] * CALLS
+    assert (
+        results == [((True, "from the original context", False), (None, None))] * CALLS
+    )
 
 
 # -- streamed responses ------------------------------------------------------------
@@ -260,9 +262,7 @@ def test_client_hanging_up_mid_stream_runs_teardowns(stream_server):
     port, probe = stream_server
     received = b""
     with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
-        sock.sendall(
-            b"GET /stream?token=hangup HTTP/1.1\r\nHost: localhost\r\n\r\n"
-        )
+        sock.sendall(b"GET /stream?token=hangup HTTP/1.1\r\nHost: localhost\r\n\r\n")
         # Read the headers and the first three lines of the body (chunked or
         # not), at most 100 reads.
         for _ in range(100):
