@@ -296,7 +296,8 @@ GEVENT_ASYNC_XFAIL = pytest.mark.xfail(
         "erlen bug: async views under gevent's monkey patch answer 500 when"
         " two run at once: asgiref's AsyncToSync raises 'You cannot use"
         " AsyncToSync in the same thread as an async event loop' (every"
-        " greenlet shares the OS thread's running asyncio loop)"
+        " greenlet shares the OS thread's running asyncio loop; Flask 3.1.3"
+        " fails the same way)"
     ),
 )
 
