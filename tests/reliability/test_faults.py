@@ -441,3 +441,70 @@ def test_log_capture_sees_app_errors(log_capture):
     trigger.arm()
     _via_client(app, "/item/1")
     assert log_capture.errors and log_capture.errors[0].levelno == logging.ERROR
+
+
+def test_faults_in_concurrent_requests(log_capture):
+    """Threads serve requests side by side, every third one failing in the
+    view: each request gets its own answer, each teardown sees its own
+    request's error exactly once, and no thread is left with a context."""
+    import threading
+
+    app = erlen.Flask(f"fault_threads_{id(log_capture)}")
+    app.config.update(SECRET_KEY=H.SECRET, PROPAGATE_EXCEPTIONS=False)
+    app.logger.addHandler(log_capture)
+    app.logger.propagate = False
+    seen: list[tuple[str, str, str | None]] = []
+    lock = threading.Lock()
+
+    @app.route("/work/<name>")
+    def work(name: str) -> t.Any:
+        erlen.g.name = name
+        erlen.session["name"] = name
+        if erlen.request.args.get("fail"):
+            raise H.Injected(name)
+        return name
+
+    @app.teardown_request
+    def record(exc: BaseException | None) -> None:
+        with lock:
+            seen.append(("request", erlen.g.name, str(exc) if exc else None))
+
+    @app.teardown_appcontext
+    def record_app(exc: BaseException | None) -> None:
+        with lock:
+            seen.append(("app", erlen.g.get("name"), str(exc) if exc else None))
+
+    failures: list[str] = []
+    leaks: list[str] = []
+    per_thread = 30
+
+    def worker(k: int) -> None:
+        for i in range(per_thread):
+            name = f"t{k}r{i}"
+            fail = i % 3 == 0
+            environ = create_environ(f"/work/{name}", query_string="fail=1" if fail else "")
+            status: list[str] = []
+            body = b"".join(app(environ, lambda s, h, e=None: status.append(s)))
+            expected = "500" if fail else "200"
+            if not status[0].startswith(expected) or (not fail and body != name.encode()):
+                failures.append(f"{name}: {status[0]} {body[:40]!r}")
+            if _cv_app.get(None) is not None or _cv_request.get(None) is not None:
+                leaks.append(name)
+
+    threads = [threading.Thread(target=worker, args=(k,)) for k in range(4)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join(120)
+        assert not th.is_alive()
+    assert failures == []
+    assert leaks == []
+    names = [f"t{k}r{i}" for k in range(4) for i in range(per_thread)]
+    expected = [
+        (kind, n, n if int(n.split("r")[1]) % 3 == 0 else None)
+        for n in names
+        for kind in ("request", "app")
+    ]
+    assert sorted(seen, key=repr) == sorted(expected, key=repr)
+    assert len(log_capture.errors) == 4 * (per_thread // 3)
+    _assert_no_context()
