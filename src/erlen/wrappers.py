@@ -7,7 +7,10 @@ from __future__ import annotations
 import typing as t
 from functools import lru_cache
 
+from werkzeug.datastructures import EnvironHeaders
+from werkzeug.datastructures import Headers
 from werkzeug.exceptions import BadRequest
+from werkzeug.utils import get_content_type
 from werkzeug.wrappers import Request as RequestBase
 from werkzeug.wrappers import Response as ResponseBase
 
@@ -15,7 +18,68 @@ from . import json
 from .globals import _cv_app
 
 if t.TYPE_CHECKING:  # pragma: no cover
+    from http import HTTPStatus
+
+    from _typeshed.wsgi import StartResponse
+    from _typeshed.wsgi import WSGIEnvironment
     from werkzeug.routing import Rule
+
+
+_new = object.__new__
+_base_request_init = RequestBase.__init__
+_base_response_init = ResponseBase.__init__
+_base_set_data = ResponseBase.set_data
+_base_status = ResponseBase.status
+_base_clean_status = ResponseBase._clean_status
+_base_call = ResponseBase.__call__
+_base_get_wsgi_response = ResponseBase.get_wsgi_response
+_base_get_wsgi_headers = ResponseBase.get_wsgi_headers
+_base_get_app_iter = ResponseBase.get_app_iter
+_base_iter_encoded = ResponseBase.iter_encoded
+_base_close = ResponseBase.close
+
+
+def _headers_are_a_list() -> bool:
+    # The fast paths below read and fill werkzeug's Headers list of (key,
+    # value) tuples directly. Check once that this werkzeug keeps them so;
+    # if not, every fast path steps aside for werkzeug's own code.
+    try:
+        headers = Headers([("A", "1")])
+        headers["B"] = "2"
+        environ_headers = _new(EnvironHeaders)
+        environ_headers._list = []
+        environ_headers.environ = {"HTTP_X": "y"}
+        return (
+            headers._list == [("A", "1"), ("B", "2")]
+            and list(headers) == headers._list
+            and environ_headers == EnvironHeaders(environ_headers.environ)
+            and environ_headers.get("X") == "y"
+            and "_list" in EnvironHeaders({}).__dict__
+        )
+    except Exception:  # pragma: no cover - a werkzeug we do not know
+        return False
+
+
+_FAST = _headers_are_a_list()
+
+# Content types made from mimetypes, and clean statuses from status values;
+# both are pure functions of their input.
+_content_types: dict[str, str] = {}
+_statuses: dict[t.Any, tuple[str, int]] = {}
+
+
+def _content_type(mimetype: str) -> str:
+    try:
+        return _content_types[mimetype]
+    except KeyError:
+        pass
+    value = get_content_type(mimetype, "utf-8")
+    # The same check Headers applies to a value: no line breaks.
+    if "\n" in value or "\r" in value:
+        raise ValueError("Header values must not contain newline characters.")
+    if len(_content_types) < 256:
+        _content_types[mimetype] = value
+    return value
 
 
 @lru_cache(maxsize=256)
@@ -59,6 +123,52 @@ class Request(RequestBase):
     _max_content_length: int | None = None
     _max_form_memory_size: int | None = None
     _max_form_parts: int | None = None
+
+    def __init__(
+        self,
+        environ: WSGIEnvironment,
+        populate_request: bool = True,
+        shallow: bool = False,
+    ) -> None:
+        if not _FAST:  # pragma: no cover - see _headers_are_a_list()
+            _base_request_init(self, environ, populate_request, shallow)
+            return
+        # PERF: werkzeug's constructor spends seven Python calls (its sansio
+        # base, _get_server, two decoding helpers, EnvironHeaders and
+        # Headers) on what is a handful of environ reads. The same
+        # attributes, with the same values in the same order, set inline;
+        # the WSGI strings' latin-1 -> UTF-8 decoding is skipped for ASCII,
+        # where it is the identity.
+        get = environ.get
+        self.method = get("REQUEST_METHOD", "GET").upper()
+        self.scheme = get("wsgi.url_scheme", "http")
+        name = get("SERVER_NAME")
+        if name is None:
+            self.server = None
+        else:
+            try:
+                port: int | None = int(get("SERVER_PORT", None))
+            except (TypeError, ValueError):  # a unix socket
+                port = None
+            self.server = (name, port)
+        root_path = get("SCRIPT_NAME") or ""
+        if not root_path.isascii():
+            root_path = root_path.encode("latin1").decode(errors="replace")
+        self.root_path = root_path.rstrip("/")
+        path = get("PATH_INFO") or ""
+        if not path.isascii():
+            path = path.encode("latin1").decode(errors="replace")
+        self.path = "/" + path.lstrip("/")
+        self.query_string = get("QUERY_STRING", "").encode("latin1")
+        headers = _new(EnvironHeaders)
+        headers._list = []
+        headers.environ = environ
+        self.headers = headers
+        self.remote_addr = get("REMOTE_ADDR")
+        self.environ = environ
+        self.shallow = shallow
+        if populate_request and not shallow:
+            environ["werkzeug.request"] = self
 
     @property
     def max_content_length(self) -> int | None:  # type: ignore[override]
@@ -219,6 +329,144 @@ class Response(ResponseBase):
     """The module :attr:`json` and :meth:`get_json` parse with."""
 
     autocorrect_location_header = False
+
+    def __init__(
+        self,
+        response: t.Iterable[bytes] | bytes | t.Iterable[str] | str | None = None,
+        status: int | str | HTTPStatus | None = None,
+        headers: t.Any = None,
+        mimetype: str | None = None,
+        content_type: str | None = None,
+        direct_passthrough: bool = False,
+    ) -> None:
+        cls = type(self)
+        if not _FAST or cls.set_data is not _base_set_data:
+            _base_response_init(
+                self, response, status, headers, mimetype, content_type,
+                direct_passthrough,
+            )
+            return
+        # PERF: werkzeug's constructor costs some fifteen Python calls for a
+        # body and the default status (its sansio base, Headers, a probe for
+        # Content-Type that raises and catches a KeyError, the status
+        # setter, set_data, two header sets). This is the same work inline:
+        # the same attributes, headers and values, in the same order, with
+        # content types and statuses (pure functions of their input) cached.
+        if isinstance(headers, Headers):
+            fresh = False
+        elif not headers:
+            headers = _new(Headers)
+            headers._list = []
+            fresh = True
+        else:
+            headers = Headers(headers)
+            fresh = False
+        self.headers = headers
+        if content_type is None:
+            if mimetype is None and (fresh or "content-type" not in headers):
+                mimetype = cls.default_mimetype
+            if mimetype is not None:
+                if fresh:
+                    headers._list.append(("Content-Type", _content_type(mimetype)))
+                else:
+                    headers["Content-Type"] = _content_type(mimetype)
+        else:
+            headers["Content-Type"] = content_type
+        if status is None:
+            status = cls.default_status
+        if cls.status is _base_status and cls._clean_status is _base_clean_status:
+            # Only exact ints and strings are cached: 200.0 == 200, but
+            # werkzeug rejects the float.
+            kind = type(status)
+            if kind is int or kind is str:
+                try:
+                    self._status, self._status_code = _statuses[status]
+                except KeyError:
+                    clean = _base_clean_status(self, status)
+                    if len(_statuses) < 256:
+                        _statuses[status] = clean
+                    self._status, self._status_code = clean
+            else:
+                self.status = status  # type: ignore[assignment]
+        else:
+            self.status = status  # type: ignore[assignment]
+        self.direct_passthrough = direct_passthrough
+        self._on_close: list[t.Callable[[], t.Any]] = []
+        if response is None:
+            self.response = []
+        elif isinstance(response, (str, bytes, bytearray)):
+            if isinstance(response, str):
+                response = response.encode()
+            self.response = [response]
+            if self.automatically_set_content_length:
+                if fresh:
+                    # At most the Content-Type just added: nothing to replace.
+                    headers._list.append(("Content-Length", str(len(response))))
+                else:
+                    headers["Content-Length"] = str(len(response))
+        else:
+            self.response = response
+
+    def __call__(
+        self, environ: WSGIEnvironment, start_response: StartResponse
+    ) -> t.Iterable[bytes]:
+        """Send the status and headers through ``start_response`` and return
+        the body iterable (see :meth:`werkzeug.wrappers.Response.__call__`)."""
+        cls = type(self)
+        if (
+            not _FAST
+            or self.direct_passthrough
+            or self._on_close
+            or cls.get_wsgi_response is not _base_get_wsgi_response
+            or cls.get_wsgi_headers is not _base_get_wsgi_headers
+            or cls.get_app_iter is not _base_get_app_iter
+            or cls.iter_encoded is not _base_iter_encoded
+            or cls.close is not _base_close
+            or cls.status is not _base_status
+        ):
+            return _base_call(self, environ, start_response)
+        # PERF: for a buffered body of bytes, sending it through werkzeug
+        # costs some twenty Python calls: a copy of the headers rebuilt one
+        # by one, ClosingIterator, a generator that re-checks each chunk's
+        # type, typing.cast. This does the same checks inline and sends the
+        # same status, headers and body. Anything else (a HEAD request, a
+        # status without a body, a Location to fix up, a stream, chunks of
+        # str, functions to call on close) takes werkzeug's path.
+        body = self.response
+        kind = type(body)
+        if kind is not list and kind is not tuple:
+            return _base_call(self, environ, start_response)
+        code = self._status_code
+        if (
+            code == 204
+            or code == 304
+            or 100 <= code < 200
+            or environ["REQUEST_METHOD"] == "HEAD"
+        ):
+            return _base_call(self, environ, start_response)
+        headers = self.headers
+        if type(headers) is not Headers:
+            return _base_call(self, environ, start_response)
+        items = headers._list
+        has_length = False
+        for key, _ in items:
+            ikey = key.lower()
+            if ikey == "content-length":
+                has_length = True
+            elif ikey == "location" or ikey == "content-location":
+                return _base_call(self, environ, start_response)
+        length = 0
+        for chunk in body:
+            if type(chunk) is str:
+                return _base_call(self, environ, start_response)
+            length += len(chunk)
+        out = list(items)
+        if not has_length and self.automatically_set_content_length:
+            out.append(("Content-Length", str(length)))
+        start_response(self._status, out)
+        # Lists and tuples have no close(), and there is nothing to call on
+        # close: the server needs no ClosingIterator around them.
+        return body
 
     @property
     def max_cookie_size(self) -> int:  # type: ignore[override]
