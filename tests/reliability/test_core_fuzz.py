@@ -39,9 +39,7 @@ import time
 import typing as t
 
 import pytest
-from hypothesis import HealthCheck
-from hypothesis import given
-from hypothesis import settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import erlen._local_py as local_py
@@ -84,7 +82,11 @@ def tag_of(value: t.Any) -> int | None:
         return None
     if isinstance(value, int) and value >= 1000:
         return value // 1000 - 1
-    if isinstance(value, tuple) and len(value) == 2 and all(type(x) is int for x in value):
+    if (
+        isinstance(value, tuple)
+        and len(value) == 2
+        and all(type(x) is int for x in value)
+    ):
         return value[0]
     return None
 
@@ -111,7 +113,7 @@ PROXY_OPS: dict[str, t.Callable[[t.Any], t.Any]] = {
     "getitem": lambda p: p[0],
     "eq_current": lambda p: p == p._get_current_object(),
     "ne": lambda p: p != 5,
-    "lt_self": lambda p: p < p,
+    "lt_self": lambda p: p < p,  # noqa: PLR0124 - the proxy's own comparison
     "hash": hash,
     "class": lambda p: p.__class__.__name__,
     "isinstance_str": lambda p: isinstance(p, str),
@@ -141,7 +143,7 @@ def _imul(p: t.Any) -> t.Any:
 
 PROXY_NAMES = ("local_value", "stack_top", "context_var", "stack_class", "callable")
 
-Op = t.Tuple[t.Any, ...]
+Op = tuple[t.Any, ...]
 
 ops = st.one_of(
     st.tuples(st.just("set"), st.sampled_from(ATTRS[:2]), st.integers(0, 999)),
@@ -154,7 +156,11 @@ ops = st.one_of(
     st.tuples(st.just("cv_set"), st.integers(0, 999)),
     st.tuples(st.just("release_local")),
     st.tuples(st.just("release_stack")),
-    st.tuples(st.just("proxy"), st.sampled_from(PROXY_NAMES), st.sampled_from(sorted(PROXY_OPS))),
+    st.tuples(
+        st.just("proxy"),
+        st.sampled_from(PROXY_NAMES),
+        st.sampled_from(sorted(PROXY_OPS)),
+    ),
     st.tuples(st.just("yield")),
 )
 sequence = st.lists(ops, max_size=30)
@@ -201,7 +207,7 @@ class World:
 def _result(func: t.Callable[[], t.Any]) -> t.Any:
     try:
         value = func()
-    except Exception as e:  # the exception is an observation too
+    except Exception as e:  # noqa: BLE001 - the exception is an observation too
         return ("raised", type(e).__name__, str(e))
     return ("ok", _snapshot(value))
 
@@ -287,7 +293,7 @@ def run_concurrently(impl: t.Any, program: dict[str, t.Any]) -> dict[str, list]:
         try:
             barrier.wait(timeout=THREAD_TIMEOUT)
             run_sequence(world, worker, seq, out)
-        except BaseException as e:  # reported by the main thread
+        except BaseException as e:  # noqa: BLE001 - reported by the main thread
             errors.append(e)
 
     async def tasks_main() -> None:
@@ -301,8 +307,9 @@ def run_concurrently(impl: t.Any, program: dict[str, t.Any]) -> dict[str, list]:
                 child_out = results[f"task{child_worker}"] = []
                 child_ops = spec["child"]["ops"]
 
-                def make_child(cw: int = child_worker, co: list = child_ops,
-                               cout: list = child_out) -> t.Any:
+                def make_child(
+                    cw: int = child_worker, co: list = child_ops, cout: list = child_out
+                ) -> t.Any:
                     return run_sequence_async(world, cw, co, cout)
 
                 spawn = {"at": spec["child"]["at"], "run": make_child}
@@ -334,7 +341,9 @@ def run_isolated(impl: t.Any, program: dict[str, t.Any]) -> dict[str, list]:
     results: dict[str, list] = {}
     for k, seq in enumerate(program["threads"]):
         out = results[f"thread{k}"] = []
-        contextvars.Context().run(run_sequence, world, k, [o for o in seq if o[0] != "yield"], out)
+        contextvars.Context().run(
+            run_sequence, world, k, [o for o in seq if o[0] != "yield"], out
+        )
     for k, spec in enumerate(program["tasks"]):
         worker, child_worker = 10 + k, 20 + k
         out = results[f"task{worker}"] = []
@@ -342,12 +351,23 @@ def run_isolated(impl: t.Any, program: dict[str, t.Any]) -> dict[str, list]:
         body = spec["ops"]
         child = spec["child"]
         split = child["at"] if child is not None else len(body)
-        ctx.run(run_sequence, world, worker, [o for o in body[:split] if o[0] != "yield"], out)
+        ctx.run(
+            run_sequence,
+            world,
+            worker,
+            [o for o in body[:split] if o[0] != "yield"],
+            out,
+        )
         if child is not None:
             child_out = results[f"task{child_worker}"] = []
             child_ctx = ctx.run(contextvars.copy_context)
-            child_ctx.run(run_sequence, world, child_worker,
-                          [o for o in child["ops"] if o[0] != "yield"], child_out)
+            child_ctx.run(
+                run_sequence,
+                world,
+                child_worker,
+                [o for o in child["ops"] if o[0] != "yield"],
+                child_out,
+            )
         # The parent's own operations keep their original indexes.
         rest: list = []
         ctx.run(run_sequence, world, worker, body[split:], rest)
@@ -376,9 +396,17 @@ def _assert_isolated(results: dict[str, list]) -> None:
                 op[0] in _VALUE_OPS or (op[0] == "proxy" and op[2] == "current")
             ):
                 continue
-            values = obs[1] if isinstance(obs[1], tuple) and op[0] == "iter_local" else (obs[1],)
+            values = (
+                obs[1]
+                if isinstance(obs[1], tuple) and op[0] == "iter_local"
+                else (obs[1],)
+            )
             for value in values:
-                if isinstance(value, tuple) and len(value) == 2 and isinstance(value[0], str):
+                if (
+                    isinstance(value, tuple)
+                    and len(value) == 2
+                    and isinstance(value[0], str)
+                ):
                     value = value[1]  # an (attribute, value) pair
                 tag = tag_of(value)
                 assert tag is None or tag in allowed, (
@@ -403,8 +431,11 @@ def test_compiled_matches_python_under_concurrency(program):
     assert _normalise(compiled) == _normalise(model)
 
 
-@settings(max_examples=max(10, EXAMPLES // 4), deadline=None,
-          suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=max(10, EXAMPLES // 4),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 @given(program=programs)
 def test_python_twin_is_isolated(program):
     """Runs even without the compiled core: the twin against the model."""
@@ -423,17 +454,40 @@ def test_child_task_never_sees_parent_later_pushes(impl_name):
         pytest.skip("compiled core not built")
     program = {
         "threads": [[("push", 1), ("top",)]],
-        "tasks": [{
-            "ops": [("push", 3), ("set", "value", 6), ("push", 9), ("set", "value", 12),
-                    ("yield",), ("top",), ("get", "value")],
-            "child": {"at": 2, "ops": [("yield",), ("yield",), ("top",), ("get", "value"),
-                                        ("pop",), ("pop",), ("top",)]},
-        }],
+        "tasks": [
+            {
+                "ops": [
+                    ("push", 3),
+                    ("set", "value", 6),
+                    ("push", 9),
+                    ("set", "value", 12),
+                    ("yield",),
+                    ("top",),
+                    ("get", "value"),
+                ],
+                "child": {
+                    "at": 2,
+                    "ops": [
+                        ("yield",),
+                        ("yield",),
+                        ("top",),
+                        ("get", "value"),
+                        ("pop",),
+                        ("pop",),
+                        ("top",),
+                    ],
+                },
+            }
+        ],
     }
     results = run_concurrently(impl, program)
     child = [obs for _, _, obs in results["task20"]]
     assert child == [
-        ("ok", "w10n3"), ("ok", "w10n6"), ("ok", "w10n3"), ("ok", None), ("ok", None)
+        ("ok", "w10n3"),
+        ("ok", "w10n6"),
+        ("ok", "w10n3"),
+        ("ok", None),
+        ("ok", None),
     ]
     parent = [obs for _, _, obs in results["task10"]]
     assert parent[-2:] == [("ok", "w10n9"), ("ok", "w10n12")]
@@ -483,8 +537,12 @@ def test_fuzz_checks_catch_a_leaking_local():
     )
     program = {
         "threads": [[("set", "value", 4)]],
-        "tasks": [{"ops": [("get", "value"), ("proxy", "local_value", "current")],
-                   "child": None}],
+        "tasks": [
+            {
+                "ops": [("get", "value"), ("proxy", "local_value", "current")],
+                "child": None,
+            }
+        ],
     }
     results = run_isolated(broken, program)
     with pytest.raises(AssertionError, match="from worker 0"):

@@ -33,8 +33,7 @@ import pytest
 from werkzeug.test import create_environ
 
 import erlen
-from erlen.globals import _cv_app
-from erlen.globals import _cv_request
+from erlen.globals import _cv_app, _cv_request
 
 try:
     from . import hostile_apps as H
@@ -98,14 +97,14 @@ def _via_client(app: t.Any, path: str) -> Outcome:
     client = app.test_client()
     try:
         rv = client.get(path)
-    except Exception as e:
+    except Exception as e:  # noqa: BLE001 - the outcome under test
         out.error = e
         return out
     out.status = rv.status_code
     out.content_type = rv.content_type
     try:
         out.body = rv.get_data()
-    except Exception as e:
+    except Exception as e:  # noqa: BLE001 - the outcome under test
         out.body_error = e
     finally:
         rv.close()
@@ -125,15 +124,15 @@ def _via_wsgi(app: t.Any, path: str) -> Outcome:
 
     try:
         app_iter = app(environ, start_response)
-    except Exception as e:
+    except Exception as e:  # noqa: BLE001 - the outcome under test
         out.error = e
         return out
     try:
         chunks = []
         try:
             for chunk in app_iter:
-                chunks.append(chunk)
-        except Exception as e:
+                chunks.append(chunk)  # noqa: PERF402 - a failing body stops here
+        except Exception as e:  # noqa: BLE001 - the outcome under test
             out.body_error = e
         else:
             out.body = b"".join(chunks)
@@ -298,7 +297,7 @@ def test_before_first_request_runs_again_after_failing(log_capture):
 def test_every_teardown_function_raises(propagate, log_capture):
     """All four teardown functions raise: all still run once, the contexts
     are popped, and an error reaches the server."""
-    app, trigger, rec = _build("view", propagate, True, log_capture)
+    app, _trigger, rec = _build("view", propagate, True, log_capture)
     errors: list[str] = []
 
     @app.teardown_request
@@ -324,8 +323,10 @@ class Fatal(BaseException):
 
 @pytest.mark.parametrize(("propagate", "testing"), MODES)
 @pytest.mark.parametrize("drive", DRIVERS)
-def test_base_exception_propagates_and_tears_down(propagate, testing, drive, log_capture):
-    app, trigger, rec = _build("view", propagate, testing, log_capture)
+def test_base_exception_propagates_and_tears_down(
+    propagate, testing, drive, log_capture
+):
+    app, _trigger, rec = _build("view", propagate, testing, log_capture)
 
     @app.route("/fatal")
     def fatal() -> t.Any:
@@ -348,7 +349,7 @@ def test_base_exception_propagates_and_tears_down(propagate, testing, drive, log
 def test_http_exception_in_phase_is_not_a_fault(where, propagate, testing, log_capture):
     """``abort(403)`` anywhere before the response is an answer, in every
     mode: no propagation, no log, teardown sees no error."""
-    app, trigger, rec = _build("view", propagate, testing, log_capture)
+    app, _trigger, rec = _build("view", propagate, testing, log_capture)
     if where == "url_value_preprocessor":
         app.url_value_preprocessor(lambda endpoint, values: erlen.abort(403))
     elif where == "before_request":
@@ -417,7 +418,7 @@ def test_fault_in_async_view(propagate, testing, log_capture):
     """An async view (run through asgiref) that raises behaves like a sync
     one."""
     pytest.importorskip("asgiref")
-    app, trigger, rec = _build("view", propagate, testing, log_capture)
+    app, _trigger, rec = _build("view", propagate, testing, log_capture)
 
     @app.route("/async")
     async def async_view() -> t.Any:
@@ -437,7 +438,7 @@ def test_fault_in_async_view(propagate, testing, log_capture):
 
 def test_log_capture_sees_app_errors(log_capture):
     """Sanity check of the capture the other tests rely on."""
-    app, trigger, rec = _build("view", False, False, log_capture)
+    app, trigger, _rec = _build("view", False, False, log_capture)
     trigger.arm()
     _via_client(app, "/item/1")
     assert log_capture.errors and log_capture.errors[0].levelno == logging.ERROR
@@ -482,11 +483,15 @@ def test_faults_in_concurrent_requests(log_capture):
         for i in range(per_thread):
             name = f"t{k}r{i}"
             fail = i % 3 == 0
-            environ = create_environ(f"/work/{name}", query_string="fail=1" if fail else "")
+            environ = create_environ(
+                f"/work/{name}", query_string="fail=1" if fail else ""
+            )
             status: list[str] = []
-            body = b"".join(app(environ, lambda s, h, e=None: status.append(s)))
+            body = b"".join(app(environ, lambda s, h, e=None, st=status: st.append(s)))
             expected = "500" if fail else "200"
-            if not status[0].startswith(expected) or (not fail and body != name.encode()):
+            if not status[0].startswith(expected) or (
+                not fail and body != name.encode()
+            ):
                 failures.append(f"{name}: {status[0]} {body[:40]!r}")
             if _cv_app.get(None) is not None or _cv_request.get(None) is not None:
                 leaks.append(name)

@@ -27,18 +27,13 @@ import time
 import typing as t
 
 import pytest
-from hypothesis import HealthCheck
-from hypothesis import given
-from hypothesis import settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from itsdangerous import BadSignature
-from itsdangerous import TimestampSigner
-from itsdangerous import URLSafeTimedSerializer
+from itsdangerous import BadSignature, TimestampSigner, URLSafeTimedSerializer
 from werkzeug.test import create_environ
 
 import erlen
-from erlen.globals import _cv_app
-from erlen.globals import _cv_request
+from erlen.globals import _cv_app, _cv_request
 
 try:
     from . import hostile_apps as H
@@ -140,7 +135,9 @@ def _signer(key: str, timestamp: int | None = None) -> TimestampSigner:
         def get_timestamp(self) -> int:
             return int(time.time()) if timestamp is None else timestamp
 
-    return Signer(key, salt="cookie-session", key_derivation="hmac", digest_method=hashlib.sha1)
+    return Signer(
+        key, salt="cookie-session", key_derivation="hmac", digest_method=hashlib.sha1
+    )
 
 
 def _good_cookie(hostile: Hostile) -> str:
@@ -246,7 +243,7 @@ SIGNED_BAD_PAYLOADS = {
 @pytest.mark.parametrize("case", list(SIGNED_BAD_PAYLOADS))
 def test_validly_signed_corrupt_payload_gives_empty_session(hostile, case):
     cookie = _signer(H.SECRET).sign(SIGNED_BAD_PAYLOADS[case]).decode()
-    status, headers, body = hostile.raw(
+    status, _, body = hostile.raw(
         b"/session", headers={"HTTP_COOKIE": f"session={cookie}"}
     )
     assert status == 200
@@ -293,8 +290,18 @@ def test_cookie_signed_with_dropped_key_is_ignored(hostile):
 
 @pytest.mark.parametrize(
     "body",
-    [b"{bad", b"", b"[1,", b'{"a":}', b"\xff\xfe\xfd", b"{'a': 1}", b'"unterminated',
-     b"[1] trailing", b"\x00", b"nul\x00l"],
+    [
+        b"{bad",
+        b"",
+        b"[1,",
+        b'{"a":}',
+        b"\xff\xfe\xfd",
+        b"{'a': 1}",
+        b'"unterminated',
+        b"[1] trailing",
+        b"\x00",
+        b"nul\x00l",
+    ],
     ids=repr,
 )
 def test_malformed_json_is_400(hostile, body):
@@ -307,8 +314,14 @@ def test_malformed_json_is_400(hostile, body):
 
 @pytest.mark.parametrize(
     "content_type",
-    [None, "text/plain", "application/x-www-form-urlencoded", "application/jsonx",
-     "json", "application/xml"],
+    [
+        None,
+        "text/plain",
+        "application/x-www-form-urlencoded",
+        "application/jsonx",
+        "json",
+        "application/xml",
+    ],
 )
 def test_json_with_wrong_content_type_is_415(hostile, content_type):
     kwargs = {} if content_type is None else {"content_type": content_type}
@@ -320,10 +333,15 @@ def test_json_with_wrong_content_type_is_415(hostile, content_type):
 
 
 def test_json_with_odd_but_valid_content_type(hostile):
-    for content_type in ("application/json; charset=\xff", "application/vnd.api+json",
-                         "APPLICATION/JSON"):
+    for content_type in (
+        "application/json; charset=\xff",
+        "application/vnd.api+json",
+        "APPLICATION/JSON",
+    ):
         status, _, body = hostile.raw(
-            b"/json", method="POST", body=b'{"a": 1}',
+            b"/json",
+            method="POST",
+            body=b'{"a": 1}',
             headers={"CONTENT_TYPE": content_type},
         )
         assert status == 200 and json.loads(body) == {"type": "dict"}
@@ -367,8 +385,9 @@ def test_deeply_nested_json_is_400(hostile, shape):
     ),
 )
 def test_deeply_nested_json_silent_is_none(hostile):
-    rv = hostile.post("/json/silent", data=DEEP_JSON["arrays"],
-                      content_type="application/json")
+    rv = hostile.post(
+        "/json/silent", data=DEEP_JSON["arrays"], content_type="application/json"
+    )
     assert rv.status_code == 200 and rv.json == {"none": True}
     hostile.assert_clean()
 
@@ -381,14 +400,27 @@ def test_body_over_max_content_length_is_413(static_dir):
     big = b"x" * 1001
     assert hostile.post("/data", data=b"x" * 1000).json == {"size": 1000}
     assert hostile.post("/data", data=big).status_code == 413
-    assert hostile.post("/json", data=b'"' + big + b'"',
-                        content_type="application/json").status_code == 413
-    assert hostile.post("/form", data="a=" + "x" * 2000,
-                        content_type="application/x-www-form-urlencoded").status_code == 413
-    assert hostile.post("/form", data={"f": (io.BytesIO(big), "f.bin")}).status_code == 413
+    assert (
+        hostile.post(
+            "/json", data=b'"' + big + b'"', content_type="application/json"
+        ).status_code
+        == 413
+    )
+    assert (
+        hostile.post(
+            "/form",
+            data="a=" + "x" * 2000,
+            content_type="application/x-www-form-urlencoded",
+        ).status_code
+        == 413
+    )
+    assert (
+        hostile.post("/form", data={"f": (io.BytesIO(big), "f.bin")}).status_code == 413
+    )
     # A lying Content-Length is cut at the limit, not trusted.
-    status, _, _ = hostile.raw(b"/data", method="POST", body=big,
-                               headers={"CONTENT_LENGTH": "10000000"})
+    status, _, _ = hostile.raw(
+        b"/data", method="POST", body=big, headers={"CONTENT_LENGTH": "10000000"}
+    )
     assert status == 413
     hostile.assert_clean()
 
@@ -410,27 +442,32 @@ def test_body_over_max_content_length_is_413(static_dir):
     ],
     ids=["data", "urlencoded-form"],
 )
-def test_chunked_body_over_max_content_length_is_413(static_dir, path, content_type, body):
+def test_chunked_body_over_max_content_length_is_413(
+    static_dir, path, content_type, body
+):
     hostile = Hostile(static_dir, MAX_CONTENT_LENGTH=1000)
     headers = {"CONTENT_TYPE": content_type} if content_type else {}
-    status, _, _ = hostile.raw(path.encode(), method="POST", body=body,
-                               headers=headers, content_length=False)
+    status, _, _ = hostile.raw(
+        path.encode(), method="POST", body=body, headers=headers, content_length=False
+    )
     assert status == 413
     hostile.assert_clean()
 
 
 def test_chunked_body_within_max_content_length(static_dir):
     hostile = Hostile(static_dir, MAX_CONTENT_LENGTH=1000)
-    status, _, data = hostile.raw(b"/data", method="POST", body=b"x" * 999,
-                                  content_length=False)
+    status, _, data = hostile.raw(
+        b"/data", method="POST", body=b"x" * 999, content_length=False
+    )
     assert status == 200 and json.loads(data) == {"size": 999}
     hostile.assert_clean()
 
 
 @pytest.mark.parametrize("value", ["-5", "abc", "1e3", " ", "99999999999999999999999"])
 def test_garbage_content_length(hostile, value):
-    status, _, body = hostile.raw(b"/data", method="POST", body=b"abc",
-                                  headers={"CONTENT_LENGTH": value})
+    status, _, _ = hostile.raw(
+        b"/data", method="POST", body=b"abc", headers={"CONTENT_LENGTH": value}
+    )
     assert status < 500
     hostile.assert_clean()
 
@@ -470,17 +507,31 @@ def test_form_over_max_form_parts_is_413(static_dir):
     ("content_type", "body"),
     [
         ("multipart/form-data", b"--x\r\n"),
-        ("multipart/form-data; boundary=x", b'--x\r\nContent-Disposition: form-data; name="a"\r\n\r\nvalue'),
+        (
+            "multipart/form-data; boundary=x",
+            b'--x\r\nContent-Disposition: form-data; name="a"\r\n\r\nvalue',
+        ),
         ("multipart/form-data; boundary=x", b"\xff" * 3000),
         ("multipart/form-data; boundary=" + "b" * 300, b"--" + b"b" * 300 + b"--\r\n"),
-        ("multipart/form-data; boundary=x", b"--x\r\nContent-Disposition: form-data\r\n\r\nv\r\n--x--\r\n"),
+        (
+            "multipart/form-data; boundary=x",
+            b"--x\r\nContent-Disposition: form-data\r\n\r\nv\r\n--x--\r\n",
+        ),
         ("application/x-www-form-urlencoded", b"a=\xff\xfe&%zz=1&&=&%"),
     ],
-    ids=["no-boundary", "unterminated", "garbage", "long-boundary", "no-name", "urlencoded-bytes"],
+    ids=[
+        "no-boundary",
+        "unterminated",
+        "garbage",
+        "long-boundary",
+        "no-name",
+        "urlencoded-bytes",
+    ],
 )
 def test_broken_form_bodies(hostile, content_type, body):
-    status, _, data = hostile.raw(b"/form", method="POST", body=body,
-                                  headers={"CONTENT_TYPE": content_type})
+    status, _, _ = hostile.raw(
+        b"/form", method="POST", body=body, headers={"CONTENT_TYPE": content_type}
+    )
     assert status in (200, 400, 413)
     hostile.assert_clean()
 
@@ -519,9 +570,20 @@ def test_path_traversal_is_404(hostile, prefix, rest):
 @pytest.mark.parametrize("prefix", [b"/files/", b"/static/"])
 @pytest.mark.parametrize(
     "rest",
-    [b"../secret.txt", b"..\\secret.txt", b"sub\\..\\..\\secret.txt", b"hello.txt\x00",
-     b"\x00", b"..\x00/secret.txt", b"\xff\xfe/../../secret.txt", b"C:\\secret.txt",
-     b"\\\\server\\share\\secret.txt", b"sub/../..", b"..", b"."],
+    [
+        b"../secret.txt",
+        b"..\\secret.txt",
+        b"sub\\..\\..\\secret.txt",
+        b"hello.txt\x00",
+        b"\x00",
+        b"..\x00/secret.txt",
+        b"\xff\xfe/../../secret.txt",
+        b"C:\\secret.txt",
+        b"\\\\server\\share\\secret.txt",
+        b"sub/../..",
+        b"..",
+        b".",
+    ],
     ids=repr,
 )
 def test_raw_path_traversal_is_404(hostile, prefix, rest):
@@ -536,7 +598,11 @@ def test_absolute_path_is_404(hostile, prefix):
     """``/static//abs/path`` is first redirected (merged slashes), then
     the absolute path inside the folder does not exist."""
     secret = hostile.static.rsplit("/", 1)[0] + "/secret.txt"
-    for path in (prefix + "/" + secret, prefix + "//etc/passwd", prefix + "/" + "/" * 5 + secret):
+    for path in (
+        prefix + "/" + secret,
+        prefix + "//etc/passwd",
+        prefix + "/" + "/" * 5 + secret,
+    ):
         rv = hostile.get(path, follow_redirects=True)
         assert rv.status_code == 404
         assert SECRET_FILE_BODY not in rv.data
@@ -549,7 +615,8 @@ def test_absolute_path_is_404(hostile, prefix):
 def test_static_files_still_served(hostile):
     assert hostile.get("/static/hello.txt").data == b"hello static\n"
     assert hostile.get("/files/sub/inner.txt").data == b"inner\n"
-    assert hostile.get("/static/sub/../hello.txt", follow_redirects=True).status_code in (200, 404)
+    # The client resolves the dots itself: this is /static/hello.txt.
+    assert hostile.get("/static/sub/../hello.txt").data == b"hello static\n"
     hostile.assert_clean()
 
 
@@ -579,8 +646,20 @@ def test_invalid_percent_encoding(hostile, path, expected):
 
 @pytest.mark.parametrize(
     "path",
-    [b"/user/\xff\xfe", b"/echo/\xff\xfe\x80", b"/echo/\xc3\x28", b"/\x00", b"/echo/a\x00b",
-     b"/echo/%", b"/echo/%zz", b"//", b"/..", b"/./.", b"", b"no-leading-slash"],
+    [
+        b"/user/\xff\xfe",
+        b"/echo/\xff\xfe\x80",
+        b"/echo/\xc3\x28",
+        b"/\x00",
+        b"/echo/a\x00b",
+        b"/echo/%",
+        b"/echo/%zz",
+        b"//",
+        b"/..",
+        b"/./.",
+        b"",
+        b"no-leading-slash",
+    ],
     ids=repr,
 )
 def test_raw_bytes_in_path(hostile, path):
@@ -593,7 +672,9 @@ def test_overlong_urls(hostile):
     rv = hostile.get("/echo/" + "a" * 65536)
     assert rv.status_code == 200 and rv.json == {"len": 65536, "args": 0}
     assert hostile.get("/" + "b" * 65536).status_code == 404
-    assert hostile.get("/user/" + "9" * 65536).status_code in (200, 404)
+    # Python refuses to convert a 65 536-digit int: the int converter does
+    # not match (a 404, as in Flask), it does not crash.
+    assert hostile.get("/user/" + "9" * 65536).status_code == 404
     rv = hostile.get("/user/1?" + "&".join(f"k{i}=v" for i in range(20000)))
     assert rv.status_code == 200 and rv.json == {"uid": 1, "q": ""}
     status, _, _ = hostile.raw(b"/" * 65536)
@@ -611,7 +692,9 @@ def test_overlong_urls(hostile):
         " (werkzeug's Request.args; Flask 3.1.3 does the same)"
     ),
 )
-@pytest.mark.parametrize("query", [b"q=\xff", b"\xfe\xff=1", b"q=%41\xc3\x28"], ids=repr)
+@pytest.mark.parametrize(
+    "query", [b"q=\xff", b"\xfe\xff=1", b"q=%41\xc3\x28"], ids=repr
+)
 def test_raw_non_utf8_query_string(hostile, query):
     status, _, _ = hostile.raw(b"/user/1", query=query)
     assert status < 500
@@ -623,8 +706,18 @@ def test_raw_non_utf8_query_string(hostile, query):
 
 @pytest.mark.parametrize(
     "host",
-    ["evil.com", "localhost.evil.com", "example.com.evil.com", "evilexample.com",
-     "localhost@evil.com", "localhost:abc", "", " ", "[::1", "a" * 5000],
+    [
+        "evil.com",
+        "localhost.evil.com",
+        "example.com.evil.com",
+        "evilexample.com",
+        "localhost@evil.com",
+        "localhost:abc",
+        "",
+        " ",
+        "[::1",
+        "a" * 5000,
+    ],
 )
 @pytest.mark.parametrize("path", ["/", "/session", "/static/hello.txt", "/user/1"])
 def test_untrusted_host_is_400(hostile, host, path):
@@ -638,7 +731,9 @@ def test_untrusted_host_bytes_and_forwarded(hostile):
         status, _, _ = hostile.raw(b"/", headers={"HTTP_HOST": host})
         assert status == 400
     assert hostile.get("/", headers={"Host": "evil.com"}).status_code == 400
-    assert hostile.post("/json", json={}, headers={"Host": "evil.com"}).status_code == 400
+    assert (
+        hostile.post("/json", json={}, headers={"Host": "evil.com"}).status_code == 400
+    )
     hostile.assert_clean()
 
 
@@ -650,41 +745,99 @@ def test_trusted_hosts_still_served(hostile):
 
 # --- properties -----------------------------------------------------------------------
 
-_HEADER_NAMES = st.sampled_from([
-    "Accept", "Accept-Encoding", "Accept-Language", "Authorization", "Cookie",
-    "Content-Type", "If-Modified-Since", "If-None-Match", "Range", "Referer",
-    "User-Agent", "X-Forwarded-For", "X-Forwarded-Host", "Origin", "Cache-Control",
-    "If-Range", "Forwarded", "Transfer-Encoding", "Expect",
-])
+_HEADER_NAMES = st.sampled_from(
+    [
+        "Accept",
+        "Accept-Encoding",
+        "Accept-Language",
+        "Authorization",
+        "Cookie",
+        "Content-Type",
+        "If-Modified-Since",
+        "If-None-Match",
+        "Range",
+        "Referer",
+        "User-Agent",
+        "X-Forwarded-For",
+        "X-Forwarded-Host",
+        "Origin",
+        "Cache-Control",
+        "If-Range",
+        "Forwarded",
+        "Transfer-Encoding",
+        "Expect",
+    ]
+)
 _HEADER_VALUE = st.text(
     st.characters(min_codepoint=0x20, max_codepoint=0xFF, blacklist_characters="\x7f"),
     max_size=60,
 )
 _SEGMENT = st.one_of(
-    st.text(st.characters(min_codepoint=0x21, max_codepoint=0x2FF,
-                          blacklist_characters="/?#"), min_size=1, max_size=12),
-    st.sampled_from(["..", ".", "%2e%2e", "%2f", "%zz", "%", "%00", "\\", "hello.txt",
-                     "sub", "1", "-1", "static", "files", "session", "json", "echo",
-                     "user", "form", "data", "set", "silent"]),
+    st.text(
+        st.characters(
+            min_codepoint=0x21, max_codepoint=0x2FF, blacklist_characters="/?#"
+        ),
+        min_size=1,
+        max_size=12,
+    ),
+    st.sampled_from(
+        [
+            "..",
+            ".",
+            "%2e%2e",
+            "%2f",
+            "%zz",
+            "%",
+            "%00",
+            "\\",
+            "hello.txt",
+            "sub",
+            "1",
+            "-1",
+            "static",
+            "files",
+            "session",
+            "json",
+            "echo",
+            "user",
+            "form",
+            "data",
+            "set",
+            "silent",
+        ]
+    ),
 )
 _PATH = st.lists(_SEGMENT, max_size=5).map(lambda parts: "/" + "/".join(parts))
 _QUERY = st.dictionaries(st.text(max_size=8), st.text(max_size=20), max_size=4)
 _COOKIES = st.dictionaries(
     st.sampled_from(["session", "other", "a", "session "]),
-    st.one_of(st.text(st.characters(min_codepoint=0x21, max_codepoint=0x7E,
-                                    blacklist_characters=";,\\\""), max_size=80),
-              st.just("eyJ2aXNpdHMiOjF9.awEyGQ.wGkDWp9babfM5en4QSZP9i4mN3g")),
+    st.one_of(
+        st.text(
+            st.characters(
+                min_codepoint=0x21, max_codepoint=0x7E, blacklist_characters=';,\\"'
+            ),
+            max_size=80,
+        ),
+        st.just("eyJ2aXNpdHMiOjF9.awEyGQ.wGkDWp9babfM5en4QSZP9i4mN3g"),
+    ),
     max_size=3,
 )
 _BODY = st.one_of(
     st.binary(max_size=200),
     st.sampled_from([b"{}", b'{"a": [1, 2]}', b"a=1&b=2", b"[" * 300, b"--x\r\n"]),
 )
-_CONTENT_TYPE = st.sampled_from([
-    None, "application/json", "application/x-www-form-urlencoded",
-    "multipart/form-data; boundary=x", "multipart/form-data", "text/plain",
-    "application/octet-stream", "application/json; charset=latin-1",
-])
+_CONTENT_TYPE = st.sampled_from(
+    [
+        None,
+        "application/json",
+        "application/x-www-form-urlencoded",
+        "multipart/form-data; boundary=x",
+        "multipart/form-data",
+        "text/plain",
+        "application/octet-stream",
+        "application/json; charset=latin-1",
+    ]
+)
 _METHOD = st.sampled_from(["GET", "POST", "PUT", "HEAD", "OPTIONS", "DELETE", "PATCH"])
 EXAMPLES = 150
 
@@ -694,14 +847,23 @@ def property_app(static_dir: str) -> Hostile:
     return Hostile(static_dir, MAX_CONTENT_LENGTH=10_000)
 
 
-@settings(max_examples=EXAMPLES, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                 HealthCheck.too_slow])
-@given(method=_METHOD, path=_PATH, query=_QUERY, headers=st.lists(
-    st.tuples(_HEADER_NAMES, _HEADER_VALUE), max_size=5), cookies=_COOKIES,
-    body=_BODY, content_type=_CONTENT_TYPE)
-def test_random_requests_through_client(property_app, method, path, query, headers,
-                                        cookies, body, content_type):
+@settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    method=_METHOD,
+    path=_PATH,
+    query=_QUERY,
+    headers=st.lists(st.tuples(_HEADER_NAMES, _HEADER_VALUE), max_size=5),
+    cookies=_COOKIES,
+    body=_BODY,
+    content_type=_CONTENT_TYPE,
+)
+def test_random_requests_through_client(
+    property_app, method, path, query, headers, cookies, body, content_type
+):
     hostile = property_app
     client = hostile.app.test_client()
     for name, value in cookies.items():
@@ -715,8 +877,12 @@ def test_random_requests_through_client(property_app, method, path, query, heade
         rv = client.open(path, method=method, **kwargs)
     except (ValueError, TypeError) as e:
         # The test client itself refused the input (not the app).
-        assert "header" in str(e).lower() or "cookie" in str(e).lower() or \
-            "url" in str(e).lower() or "content" in str(e).lower(), e
+        assert (
+            "header" in str(e).lower()
+            or "cookie" in str(e).lower()
+            or "url" in str(e).lower()
+            or "content" in str(e).lower()
+        ), e
         return
     assert rv.status_code < 500, (rv.status_code, rv.data[:300])
     rv.close()
@@ -728,31 +894,52 @@ _RAW_PATH = st.one_of(
     _PATH.map(lambda p: p.encode("utf-8")),
 )
 # ASCII only: raw non-UTF-8 query bytes are the known bug above.
-_RAW_QUERY = st.text(st.characters(min_codepoint=0x20, max_codepoint=0x7E),
-                     max_size=60).map(lambda s: s.encode())
+_RAW_QUERY = st.text(
+    st.characters(min_codepoint=0x20, max_codepoint=0x7E), max_size=60
+).map(lambda s: s.encode())
 _RAW_HEADER_VALUE = st.binary(max_size=80).map(
-    lambda b: b.replace(b"\r", b"").replace(b"\n", b""))
-_RAW_HEADER_KEYS = st.sampled_from([
-    "HTTP_COOKIE", "HTTP_HOST", "CONTENT_TYPE", "HTTP_ACCEPT", "HTTP_RANGE",
-    "HTTP_IF_NONE_MATCH", "HTTP_IF_MODIFIED_SINCE", "HTTP_AUTHORIZATION",
-    "HTTP_X_FORWARDED_FOR", "HTTP_ACCEPT_LANGUAGE", "HTTP_USER_AGENT",
-    "HTTP_TRANSFER_ENCODING", "CONTENT_LENGTH",
-])
+    lambda b: b.replace(b"\r", b"").replace(b"\n", b"")
+)
+_RAW_HEADER_KEYS = st.sampled_from(
+    [
+        "HTTP_COOKIE",
+        "HTTP_HOST",
+        "CONTENT_TYPE",
+        "HTTP_ACCEPT",
+        "HTTP_RANGE",
+        "HTTP_IF_NONE_MATCH",
+        "HTTP_IF_MODIFIED_SINCE",
+        "HTTP_AUTHORIZATION",
+        "HTTP_X_FORWARDED_FOR",
+        "HTTP_ACCEPT_LANGUAGE",
+        "HTTP_USER_AGENT",
+        "HTTP_TRANSFER_ENCODING",
+        "CONTENT_LENGTH",
+    ]
+)
 
 
-@settings(max_examples=EXAMPLES, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                 HealthCheck.too_slow])
-@given(method=st.one_of(_METHOD, st.text(max_size=8).map(lambda s: s.encode("utf-8").decode("latin-1"))),
-       path=_RAW_PATH, query=_RAW_QUERY,
-       headers=st.dictionaries(_RAW_HEADER_KEYS, _RAW_HEADER_VALUE, max_size=5),
-       body=_BODY)
+@settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    method=st.one_of(
+        _METHOD, st.text(max_size=8).map(lambda s: s.encode("utf-8").decode("latin-1"))
+    ),
+    path=_RAW_PATH,
+    query=_RAW_QUERY,
+    headers=st.dictionaries(_RAW_HEADER_KEYS, _RAW_HEADER_VALUE, max_size=5),
+    body=_BODY,
+)
 def test_random_raw_environs(property_app, method, path, query, headers, body):
     hostile = property_app
     # A generated Host is mostly untrusted (a 400); without one the request
     # gets a trusted Host, so routing and the views are exercised too.
     headers.setdefault("HTTP_HOST", b"localhost")
-    status, _, _ = hostile.raw(path, query=query, method=method or "GET",
-                               headers=headers, body=body)
+    status, _, _ = hostile.raw(
+        path, query=query, method=method or "GET", headers=headers, body=body
+    )
     assert status < 500
     hostile.assert_clean()
