@@ -8,6 +8,7 @@ from .blueprints import Blueprint as Blueprint
 from .compat import install_as_flask as install_as_flask
 from .config import Config as Config
 from .ctx import after_this_request as after_this_request
+from .ctx import copy_current_app_context as copy_current_app_context
 from .ctx import copy_current_request_context as copy_current_request_context
 from .ctx import has_app_context as has_app_context
 from .ctx import has_request_context as has_request_context

@@ -104,8 +104,30 @@ def copy_current_request_context(f: F) -> F:
     copied = ctx.copy()
 
     def wrapper(*args: t.Any, **kwargs: t.Any) -> t.Any:
-        with copied:
-            return copied.app.ensure_sync(f)(*args, **kwargs)
+        # NOTE: a fresh copy per call, so that calls running at the same time
+        # in several threads each push (and pop) their own context; sharing
+        # one context object mixes up their ContextVar tokens.
+        with copied.copy() as call_ctx:
+            return call_ctx.app.ensure_sync(f)(*args, **kwargs)
+
+    return t.cast(F, update_wrapper(wrapper, f))
+
+
+def copy_current_app_context(f: F) -> F:
+    """Decorate a function so that it runs in a copy of the current app
+    context, for example in a thread started outside a request. The copy
+    shares the original's :data:`~erlen.g`; each call pushes its own copy, so
+    the function may run in several threads at once."""
+    ctx = _cv_app.get(None)
+    if ctx is None:
+        raise RuntimeError(
+            "'copy_current_app_context' can only be used when an"
+            " application context is active."
+        )
+
+    def wrapper(*args: t.Any, **kwargs: t.Any) -> t.Any:
+        with ctx.copy() as call_ctx:
+            return call_ctx.app.ensure_sync(f)(*args, **kwargs)
 
     return t.cast(F, update_wrapper(wrapper, f))
 
@@ -128,6 +150,14 @@ class AppContext:
     yourself with ``with app.app_context():`` to work outside a request.
     """
 
+    # Set by the test client on the contexts it keeps after a request (``with
+    # client:``): a request made meanwhile, for example by another client,
+    # gets an app context (and a ``g``) of its own instead of reusing it.
+    _preserved_by_client = False
+    # How many streams (stream_with_context) hold this context past the end
+    # of the request: its last pop then leaves the teardown to the stream.
+    _held_by_streams = 0
+
     def __init__(self, app: Flask) -> None:
         self.app = app
         self.g: _AppCtxGlobals = app.app_ctx_globals_class()
@@ -149,6 +179,13 @@ class AppContext:
     def url_adapter(self, value: MapAdapter | None) -> None:
         self.__dict__["_url_adapter"] = value
 
+    def copy(self) -> AppContext:
+        """A new context for the same app sharing this one's :data:`g`, to
+        push in another thread."""
+        new = self.app.app_context()
+        new.g = self.g
+        return new
+
     def push(self) -> None:
         """Make this context the current one."""
         self._cv_tokens.append(_cv_app.set(self))
@@ -162,7 +199,7 @@ class AppContext:
         tokens = self._cv_tokens
         app = self.app
         try:
-            if len(tokens) == 1:
+            if len(tokens) == 1 and not self._held_by_streams:
                 if exc is _sentinel:
                     exc = sys.exc_info()[1]
                 app.do_teardown_appcontext(exc)
@@ -202,6 +239,10 @@ class RequestContext:
     active. ``wsgi_app`` pushes and pops one per request; use
     :meth:`~erlen.Flask.test_request_context` to get one in tests.
     """
+
+    # How many streams (stream_with_context) hold this context past the end
+    # of the request: its last pop then leaves the teardown to the stream.
+    _held_by_streams = 0
 
     def __init__(
         self,
@@ -326,7 +367,7 @@ class RequestContext:
         for this app is active; open the session and match the URL."""
         app = self.app
         app_ctx = _cv_app.get(None)
-        if app_ctx is None or app_ctx.app is not app:
+        if app_ctx is None or app_ctx.app is not app or app_ctx._preserved_by_client:
             app_ctx = app.app_context()
             app_ctx.push()
         else:
@@ -358,7 +399,7 @@ class RequestContext:
         last = len(tokens) == 1
         request = self.request
         try:
-            if last:
+            if last and not self._held_by_streams:
                 if exc is _sentinel:
                     exc = sys.exc_info()[1]
                 self.app.do_teardown_request(exc)

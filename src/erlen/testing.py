@@ -18,6 +18,7 @@ from werkzeug.test import Client
 from werkzeug.wrappers import Request as BaseRequest
 
 from .cli import ScriptInfo
+from .ctx import AppContext
 
 if t.TYPE_CHECKING:  # pragma: no cover
     from _typeshed.wsgi import WSGIEnvironment
@@ -197,8 +198,13 @@ class FlaskClient(Client):
         # Re-push the contexts kept by wsgi_app, to stay until the next
         # request or the end of the ``with`` block.
         new = self._new_contexts
+        kept_app_contexts = [c for c in new if isinstance(c, AppContext)]
         while new:
             self._context_stack.enter_context(new.pop(0))
+        # Only now: the kept request context above must reuse its own app
+        # context, while a request made meanwhile must not (see AppContext).
+        for kept in kept_app_contexts:
+            kept._preserved_by_client = True
         return response
 
     def __enter__(self) -> FlaskClient:

@@ -95,16 +95,6 @@ def _expected(app, ident):
     return [(("/view", ident, ident, n, app.name), (None, None)) for n in range(CALLS)]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason=(
-        "erlen bug: one copy_current_request_context function run by several"
-        " threads at once fails with 'Token ... was created in a different"
-        " Context' (one copied RequestContext object is pushed by all of"
-        " them and keeps their tokens in one list)"
-    ),
-)
 def test_one_copied_request_context_many_threads(app):
     ident = "request-abc"
     barrier = threading.Barrier(POOL)
@@ -153,11 +143,6 @@ def test_copied_request_contexts_of_many_requests_interleaved(app):
     assert results == expected
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AttributeError,
-    reason="erlen bug: erlen has no copy_current_app_context (Flask 3.1 has none)",
-)
 def test_one_copied_app_context_many_threads(app):
     copy_current_app_context = erlen.copy_current_app_context  # type: ignore[attr-defined]
     barrier = threading.Barrier(POOL)
@@ -215,16 +200,6 @@ def test_stream_closed_after_one_chunk_pops_contexts():
     assert "teardown_appcontext" in after
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason=(
-        "erlen bug: with stream_with_context the teardown functions run"
-        " twice, once when wsgi_app returns (before the stream runs, so a"
-        " teardown_appcontext that closes a connection closes it under the"
-        " stream) and again when the stream closes (Flask 3.1.3 does the same)"
-    ),
-)
 def test_stream_teardowns_run_once_after_the_stream():
     probe = apps.StreamProbe()
     app = apps.create_stream_app(probe)
@@ -328,15 +303,6 @@ def test_nested_test_clients_of_two_apps_do_not_share_g():
     _nested_clients(_g_app("outer_app"), _g_app("inner_app"))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason=(
-        "erlen bug: two test clients of one app in nested with blocks share"
-        " g: the inner request reuses the app context the outer client kept"
-        " (Flask 3.1.3 does the same)"
-    ),
-)
 def test_nested_test_clients_of_one_app_do_not_share_g():
     app = _g_app("one_app")
     _nested_clients(app, app)
