@@ -2,8 +2,8 @@
 (``erlen._local_py``) under concurrency.
 
 Hypothesis generates a program: a list of operation sequences for several
-threads and several asyncio tasks (a task may spawn a child task part-way
-through). The operations work on one Local, one LocalStack, one ContextVar
+threads, several asyncio tasks (a task may spawn a child task part-way
+through) and several greenlets (taking turns in a thread of their own). The operations work on one Local, one LocalStack, one ContextVar
 and five LocalProxy objects over them: set, get and delete attributes, push,
 pop and top, release_local, and on a proxy attribute access, operators
 (plain, reflected and in-place), bool, repr, str, len, iteration, hashing,
@@ -34,6 +34,7 @@ import contextvars
 import importlib
 import operator
 import os
+import re
 import threading
 import time
 import typing as t
@@ -179,6 +180,7 @@ programs = st.fixed_dictionaries(
     {
         "threads": st.lists(sequence, min_size=1, max_size=3),
         "tasks": st.lists(tasks(), min_size=1, max_size=3),
+        "greenlets": st.lists(sequence, max_size=3),
     }
 )
 
@@ -279,13 +281,42 @@ async def run_sequence_async(
         await child_task
 
 
+def run_greenlets(world: World, sequences: list[list[Op]], results: dict) -> None:
+    """Run one greenlet per sequence, each in its own empty context, round
+    robin: every greenlet switches back to this one after each operation."""
+    from greenlet import getcurrent, greenlet
+
+    hub = getcurrent()
+
+    def body(worker: int, seq: list[Op], out: list) -> None:
+        for i, op in enumerate(seq):
+            if op[0] != "yield":
+                out.append((i, op, run_op(world, worker, i, op)))
+            hub.switch()
+
+    lets = []
+    for k, seq in enumerate(sequences):
+        worker = 30 + k
+        out = results[f"greenlet{worker}"] = []
+        let = greenlet(lambda w=worker, s=seq, o=out: body(w, s, o))
+        let.gr_context = contextvars.Context()
+        lets.append(let)
+    # Each round advances every live greenlet by one operation.
+    for _ in range(max((len(seq) for seq in sequences), default=0) + 1):
+        for let in lets:
+            if not let.dead:
+                let.switch()
+    assert all(let.dead for let in lets), "a fuzz greenlet did not finish"
+
+
 def run_concurrently(impl: t.Any, program: dict[str, t.Any]) -> dict[str, list]:
-    """Run the program's threads and asyncio tasks at the same time on
-    ``impl``. Returns the observations of each worker."""
+    """Run the program's threads, asyncio tasks and greenlets at the same
+    time on ``impl`` (the greenlets take turns in a thread of their own).
+    Returns the observations of each worker."""
     world = World(impl)
     results: dict[str, list] = {}
     errors: list[BaseException] = []
-    n_threads = len(program["threads"])
+    n_threads = len(program["threads"]) + 1
     barrier = threading.Barrier(n_threads + 1)
 
     def thread_main(worker: int, seq: list[Op]) -> None:
@@ -293,6 +324,13 @@ def run_concurrently(impl: t.Any, program: dict[str, t.Any]) -> dict[str, list]:
         try:
             barrier.wait(timeout=THREAD_TIMEOUT)
             run_sequence(world, worker, seq, out)
+        except BaseException as e:  # noqa: BLE001 - reported by the main thread
+            errors.append(e)
+
+    def greenlet_main() -> None:
+        try:
+            barrier.wait(timeout=THREAD_TIMEOUT)
+            run_greenlets(world, program.get("greenlets", []), results)
         except BaseException as e:  # noqa: BLE001 - reported by the main thread
             errors.append(e)
 
@@ -320,6 +358,7 @@ def run_concurrently(impl: t.Any, program: dict[str, t.Any]) -> dict[str, list]:
         threading.Thread(target=thread_main, args=(k, seq), daemon=True)
         for k, seq in enumerate(program["threads"])
     ]
+    threads.append(threading.Thread(target=greenlet_main, daemon=True))
     for th in threads:
         th.start()
     barrier.wait(timeout=THREAD_TIMEOUT)
@@ -343,6 +382,11 @@ def run_isolated(impl: t.Any, program: dict[str, t.Any]) -> dict[str, list]:
         out = results[f"thread{k}"] = []
         contextvars.Context().run(
             run_sequence, world, k, [o for o in seq if o[0] != "yield"], out
+        )
+    for k, seq in enumerate(program.get("greenlets", [])):
+        out = results[f"greenlet{30 + k}"] = []
+        contextvars.Context().run(
+            run_sequence, world, 30 + k, [o for o in seq if o[0] != "yield"], out
         )
     for k, spec in enumerate(program["tasks"]):
         worker, child_worker = 10 + k, 20 + k
@@ -385,7 +429,7 @@ _VALUE_OPS = ("get", "top", "pop", "iter_local")
 
 def _assert_isolated(results: dict[str, list]) -> None:
     for worker_name, observations in results.items():
-        worker = int(worker_name.lstrip("threadsk"))
+        worker = int(re.search(r"\d+$", worker_name).group())
         allowed = {worker}
         if worker >= 20:  # a child task may see its parent's values
             allowed.add(worker - 10)
@@ -556,3 +600,31 @@ def test_tags():
     assert tag_of(make_value(21, 2)) == 21
     assert tag_of(make_value(0, 1)) == 0
     assert tag_of("plain") is None and tag_of(True) is None and tag_of(7) is None
+
+
+@pytest.mark.parametrize("impl_name", ["cython", "python"])
+def test_greenlets_take_turns_in_isolation(impl_name):
+    impl = local_py if impl_name == "python" else local_c
+    if impl is None:
+        pytest.skip("compiled core not built")
+    program = {
+        "threads": [[]],
+        "tasks": [{"ops": [], "child": None}],
+        "greenlets": [
+            [("set", "value", 0), ("push", 3), ("yield",), ("get", "value"), ("top",)],
+            [("set", "value", 6), ("get", "value"), ("pop",), ("top",)],
+        ],
+    }
+    results = run_concurrently(impl, program)
+    assert [obs for _, _, obs in results["greenlet30"]] == [
+        ("ok", None),
+        ("ok", 1),
+        ("ok", "w30n0"),
+        ("ok", "w30n3"),
+    ]
+    assert [obs for _, _, obs in results["greenlet31"]] == [
+        ("ok", None),
+        ("ok", "w31n6"),
+        ("ok", None),
+        ("ok", None),
+    ]
