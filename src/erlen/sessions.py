@@ -8,13 +8,22 @@ cookie written by a Flask app with the same secret key loads here and back.
 from __future__ import annotations
 
 import collections.abc as c
+import base64
 import hashlib
+import inspect
+import zlib
 import typing as t
 from datetime import datetime
 from datetime import timezone
 
+from itsdangerous import SignatureExpired
 from itsdangerous import TimestampSigner
 from itsdangerous import URLSafeTimedSerializer
+from itsdangerous.encoding import want_bytes
+from werkzeug.datastructures import Headers
+from werkzeug.datastructures import ImmutableMultiDict
+from werkzeug.wrappers import Request as _BaseRequest
+from werkzeug.wrappers import Response as _BaseResponse
 
 from .json.tag import TaggedJSONSerializer
 
@@ -302,10 +311,142 @@ class _KeyCachingSigner(TimestampSigner):
             return key
 
 
+_base_cookies = inspect.getattr_static(_BaseRequest, "cookies")
+# Request class -> whether its ``cookies`` is werkzeug's own.
+_plain_cookies: dict[type, bool] = {}
+# The types of session values that cannot change in place, so a verified
+# session made only of them can be handed out again as a shallow copy.
+_IMMUTABLE = frozenset((str, int, float, bool, type(None), bytes))
+_CACHE_SIZE = 256
+
+
+def _remember(cache: dict[t.Any, t.Any], key: t.Any, value: t.Any) -> None:
+    # A bounded cache, oldest entry out first; hits move an entry to the end
+    # (see _SessionSerializer.loads_session), which makes it least recently
+    # used. Races between threads may lose an entry, never corrupt one.
+    if len(cache) >= _CACHE_SIZE:
+        try:
+            del cache[next(iter(cache))]
+        except (KeyError, RuntimeError, StopIteration):
+            pass
+    cache[key] = value
+
+
+_base_vary = inspect.getattr_static(_BaseResponse, "vary")
+# Response class -> whether its ``vary`` is werkzeug's own.
+_plain_vary: dict[type, bool] = {}
+
+
+def _vary_on_cookie(response: t.Any) -> None:
+    """``response.vary.add("Cookie")``.
+
+    PERF: werkzeug's ``vary`` parses the header into a HeaderSet and writes
+    it back, some dozen calls, twice per saved session. With werkzeug's own
+    ``vary`` and plain Headers, the two cases a session meets are done
+    directly: no Vary header yet (add one, as the HeaderSet would) and a
+    Vary header that is already ``Cookie`` (nothing to change).
+    """
+    cls = type(response)
+    plain = _plain_vary.get(cls)
+    if plain is None:
+        plain = inspect.getattr_static(cls, "vary", None) is _base_vary
+        _remember(_plain_vary, cls, plain)
+    headers = response.headers
+    if plain and type(headers) is Headers:
+        items = headers._list
+        for key, value in items:
+            if key.lower() == "vary":
+                # The first Vary header is the one the HeaderSet reads.
+                if value.lower() == "cookie":
+                    return
+                break
+        else:
+            items.append(("Vary", "Cookie"))
+            return
+    response.vary.add("Cookie")
+
+
+def _url_safe_payload(text: bytes) -> bytes:
+    # itsdangerous' URL-safe payload: zlib-compressed (marked by a leading
+    # ".") when that saves more than a byte, then unpadded URL-safe base64.
+    packed = zlib.compress(text)
+    if len(packed) < len(text) - 1:
+        return b"." + base64.urlsafe_b64encode(packed).rstrip(b"=")
+    return base64.urlsafe_b64encode(text).rstrip(b"=")
+
+
 class _SessionSerializer(URLSafeTimedSerializer):
     """A :class:`~itsdangerous.URLSafeTimedSerializer` that reuses its
-    signer for the default salt instead of building one per call. The output
-    is byte for byte what a plain ``URLSafeTimedSerializer`` makes."""
+    signer for the default salt instead of building one per call, and
+    remembers the cookies it verified. The output is byte for byte what a
+    plain ``URLSafeTimedSerializer`` makes."""
+
+    def loads_session(self, value: str, max_age: int) -> t.Any:
+        """``loads(value, max_age=max_age)``, remembering the result.
+
+        PERF: verifying a cookie (base64, zlib, HMAC, tagged JSON) costs a
+        tenth of a realistic request, and a client sends the same cookie
+        again and again until the session changes. Verification is a pure
+        function of the cookie and the keys (this serializer belongs to one
+        key set), so a verified cookie is remembered, with its signing time:
+        ``max_age`` is checked again on every use, as itsdangerous does, with
+        the signer's own clock. Only sessions whose values are all immutable
+        are remembered; each use gets its own copy of the dict. A cookie is
+        only ever found here if it is byte for byte one that verified.
+        """
+        cache: dict[str, tuple[int, dict[str, t.Any]]] = self.__dict__.setdefault(
+            "_erlen_loaded", {}
+        )
+        hit = cache.get(value)
+        if hit is not None:
+            signed_at, data = hit
+            age = self.make_signer().get_timestamp() - signed_at
+            if age > max_age or age < 0:
+                cache.pop(value, None)
+                raise SignatureExpired(f"Signature age {age} outside 0..{max_age}")
+            # Move it to the end: the least recently used goes first.
+            cache.pop(value, None)
+            cache[value] = hit
+            return dict(data)
+        data, signed = self.loads(value, max_age=max_age, return_timestamp=True)
+        if type(data) is dict and all(type(v) in _IMMUTABLE for v in data.values()):
+            _remember(cache, value, (int(signed.timestamp()), dict(data)))
+        return data
+
+    def dumps(self, obj: t.Any, salt: str | bytes | None = None) -> t.Any:
+        """Sign ``obj``: the same output as itsdangerous' ``dumps``.
+
+        PERF: a session saved again within the same second with the same
+        data signs to the same cookie (the signature covers the data and the
+        signing second only), and compressing, encoding and signing cost
+        twice the JSON itself. The signed cookie is remembered per JSON text
+        and reused while the signer's clock shows the same second.
+        """
+        if salt is not None or self.__dict__.get("_erlen_unsure"):
+            return super().dumps(obj, salt)
+        text = want_bytes(self.serializer.dumps(obj, **self.serializer_kwargs))
+        signer = self.make_signer()
+        now = signer.get_timestamp()
+        cache: dict[bytes, tuple[int, t.Any]] = self.__dict__.setdefault(
+            "_erlen_signed", {}
+        )
+        hit = cache.get(text)
+        if hit is not None and hit[0] == now:
+            return hit[1]
+        payload = _url_safe_payload(text)
+        if "_erlen_checked" not in self.__dict__:
+            # The payload encoding is written out here to avoid making the
+            # JSON twice; check it once against itsdangerous' own.
+            if payload != super().dump_payload(obj):  # pragma: no cover
+                self._erlen_unsure = True
+                return super().dumps(obj)
+            self._erlen_checked = True
+        rv = signer.sign(payload)
+        if self.is_text_serializer:
+            rv = rv.decode("utf-8")
+        if signer.get_timestamp() == now:  # signed within that second
+            _remember(cache, text, (now, rv))
+        return rv
 
     def make_signer(self, salt: str | bytes | None = None) -> TimestampSigner:
         if salt is not None:
@@ -433,7 +574,7 @@ class SecureCookieSessionInterface(SessionInterface):
         if not request.environ.get("HTTP_COOKIE"):
             return self.session_class()
 
-        value = request.cookies.get(self.get_cookie_name(app))
+        value = self._session_cookie(request, self.get_cookie_name(app))
 
         if not value:
             return self.session_class()
@@ -441,7 +582,10 @@ class SecureCookieSessionInterface(SessionInterface):
         max_age = int(app.permanent_session_lifetime.total_seconds())
 
         try:
-            data = signer.loads(value, max_age=max_age)
+            if type(signer) is _SessionSerializer:
+                data = signer.loads_session(value, max_age)
+            else:
+                data = signer.loads(value, max_age=max_age)
         except Exception:
             # Bad signatures and expired cookies (BadSignature), but also a
             # cookie that verifies yet does not decode (an old format, a
@@ -452,6 +596,42 @@ class SecureCookieSessionInterface(SessionInterface):
             return self.session_class()
 
         return self.session_class(data)
+
+    def _session_cookie(self, request: Request, name: str) -> str | None:
+        """``request.cookies.get(name)``, remembered per Cookie header.
+
+        PERF: parsing the Cookie header into ``request.cookies`` costs more
+        than the rest of opening a remembered session, and a client sends
+        the same header again and again. With werkzeug's own ``cookies``
+        (which parses the header alone into an ``ImmutableMultiDict``), the
+        value is a pure function of the header, so it is remembered; the
+        request parses its cookies only if something else asks for them.
+        """
+        cls = type(request)
+        plain = _plain_cookies.get(cls)
+        if plain is None:
+            # Looked up without running the descriptor (which is a call).
+            plain = (
+                inspect.getattr_static(cls, "cookies", None) is _base_cookies
+                and cls.dict_storage_class is ImmutableMultiDict
+            )
+            _remember(_plain_cookies, cls, plain)
+        if not plain or "cookies" in request.__dict__:
+            return request.cookies.get(name)
+        header = request.environ.get("HTTP_COOKIE")
+        cache: dict[tuple[str, str], str | None] = self.__dict__.setdefault(
+            "_erlen_cookie_values", {}
+        )
+        key = (header, name)
+        try:
+            return cache[key]
+        except KeyError:
+            pass
+        except TypeError:  # not a string: leave it to werkzeug
+            return request.cookies.get(name)
+        value = request.cookies.get(name)
+        _remember(cache, key, value)
+        return value
 
     def save_session(
         self, app: Flask, session: SessionMixin, response: Response
@@ -464,7 +644,7 @@ class SecureCookieSessionInterface(SessionInterface):
         :meth:`should_set_cookie` says so.
         """
         if session.accessed:
-            response.vary.add("Cookie")
+            _vary_on_cookie(response)
 
         if not session:
             if session.modified:
@@ -477,7 +657,7 @@ class SecureCookieSessionInterface(SessionInterface):
                     samesite=self.get_cookie_samesite(app),
                     httponly=self.get_cookie_httponly(app),
                 )
-                response.vary.add("Cookie")
+                _vary_on_cookie(response)
 
             return
 
@@ -497,4 +677,4 @@ class SecureCookieSessionInterface(SessionInterface):
             partitioned=self.get_cookie_partitioned(app),
             samesite=self.get_cookie_samesite(app),
         )
-        response.vary.add("Cookie")
+        _vary_on_cookie(response)
