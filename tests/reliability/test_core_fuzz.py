@@ -206,11 +206,18 @@ class World:
         }
 
 
+# KNOWN: the compiled proxy words the error of subscripting a class that is
+# not generic differently (test_subscripting_a_proxied_class_error_message,
+# an xfail); the fuzz folds the two wordings together until that is fixed.
+_NOT_SUBSCRIPTABLE = re.compile(r"^type '[^']+' is not subscriptable$")
+
+
 def _result(func: t.Callable[[], t.Any]) -> t.Any:
     try:
         value = func()
     except Exception as e:  # noqa: BLE001 - the exception is an observation too
-        return ("raised", type(e).__name__, str(e))
+        message = _NOT_SUBSCRIPTABLE.sub("'type' object is not subscriptable", str(e))
+        return ("raised", type(e).__name__, message)
     return ("ok", _snapshot(value))
 
 
@@ -628,3 +635,31 @@ def test_greenlets_take_turns_in_isolation(impl_name):
         ("ok", None),
         ("ok", None),
     ]
+
+
+@needs_compiled
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "erlen bug: subscripting a compiled LocalProxy whose object is a class"
+        " that is not generic raises TypeError(\"'type' object is not"
+        " subscriptable\"); the Python twin and werkzeug say \"type 'str' is not"
+        ' subscriptable", as str[0] does'
+    ),
+)
+def test_subscripting_a_proxied_class_error_message():
+    messages = []
+    for impl in (local_c, local_py):
+        proxy = impl.LocalProxy(lambda: str)
+        with pytest.raises(TypeError) as info:
+            proxy[0]
+        messages.append(str(info.value))
+    assert messages[0] == messages[1] == "type 'str' is not subscriptable"
+
+
+@pytest.mark.parametrize("impl_name", ["cython", "python"])
+def test_subscripting_a_proxied_generic_class(impl_name):
+    impl = local_py if impl_name == "python" else local_c
+    if impl is None:
+        pytest.skip("compiled core not built")
+    assert impl.LocalProxy(lambda: list)[int] == list[int]
