@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import collections.abc as cabc
+import contextvars
 import inspect
 import os
 import sys
@@ -12,6 +13,7 @@ import warnings
 import weakref
 from datetime import timedelta
 from functools import lru_cache
+from functools import update_wrapper
 from types import FunctionType
 from urllib.parse import quote as _url_quote
 
@@ -153,6 +155,108 @@ def _current_subdomain(environ: WSGIEnvironment, server_name: str) -> str:
         )
         return "<invalid>"
     return ".".join(filter(None, current[:offset]))
+
+
+class _ThreadLoop:
+    """A thread's own event loop, closed when the thread ends (the holder
+    lives in a ``threading.local``) or at interpreter exit."""
+
+    __slots__ = ("loop", "pid", "__weakref__")
+
+    def __init__(self, loop: t.Any) -> None:
+        self.loop = loop
+        self.pid = os.getpid()
+
+
+_thread_loops = threading.local()
+
+
+def _close_loop(loop: t.Any, pid: int) -> None:
+    import asyncio
+
+    if loop.is_closed() or loop.is_running():
+        return
+    try:
+        if pid == os.getpid():  # a forked child only drops its copy
+            tasks = asyncio.all_tasks(loop)
+            for task in tasks:
+                task.cancel()
+            if tasks:
+                loop.run_until_complete(
+                    asyncio.gather(*tasks, return_exceptions=True)
+                )
+            loop.run_until_complete(loop.shutdown_asyncgens())
+            loop.run_until_complete(loop.shutdown_default_executor())
+    except RuntimeError:  # another loop runs in this thread: just close
+        pass
+    finally:
+        loop.close()
+
+
+def _thread_loop() -> t.Any:
+    """This thread's event loop, made on first use."""
+    holder = getattr(_thread_loops, "holder", None)
+    if (
+        holder is not None
+        and holder.pid == os.getpid()
+        and not holder.loop.is_closed()
+    ):
+        return holder.loop
+    import asyncio
+
+    holder = _ThreadLoop(asyncio.new_event_loop())
+    weakref.finalize(holder, _close_loop, holder.loop, holder.pid)
+    _thread_loops.holder = holder
+    return holder.loop
+
+
+def _restore_context(context: contextvars.Context) -> None:
+    # The coroutine ran in a copy of the caller's context; carry what it
+    # changed back to the caller, as asgiref does.
+    for var, value in context.items():
+        try:
+            if var.get() is value:
+                continue
+        except LookupError:
+            pass
+        var.set(value)
+
+
+def _running_loop() -> t.Any:
+    import asyncio
+
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
+
+
+def _run_in_thread_loop(
+    func: t.Callable[..., t.Any], args: tuple[t.Any, ...], kwargs: dict[str, t.Any]
+) -> t.Any:
+    loop = _thread_loop()
+    context = contextvars.copy_context()
+    # Inside the coroutine the exception being handled is still the current
+    # one (error handlers may look at sys.exc_info()), as with asgiref.
+    handling = sys.exc_info()[1]
+    final = [context]
+
+    async def main() -> t.Any:
+        try:
+            if handling is not None:
+                try:
+                    raise handling
+                except BaseException:
+                    return await func(*args, **kwargs)
+            return await func(*args, **kwargs)
+        finally:
+            final[0] = contextvars.copy_context()
+
+    task = context.run(loop.create_task, main())
+    try:
+        return loop.run_until_complete(task)
+    finally:
+        _restore_context(final[0])
 
 
 def _is_coroutine_function(func: t.Any) -> bool:
@@ -484,15 +588,55 @@ class Flask(App):
     def async_to_sync(
         self, func: t.Callable[..., t.Coroutine[t.Any, t.Any, t.Any]]
     ) -> t.Callable[..., t.Any]:
-        """Wrap a coroutine function to run synchronously, with asgiref."""
+        """Wrap a coroutine function to run synchronously. Needs asgiref, as
+        in Flask (``pip install 'erlen[async]'``).
+
+        Unlike Flask, which through asgiref runs every call on a new event
+        loop in a new thread, each worker thread keeps one event loop, made
+        on first use and closed when the thread ends. Objects bound to a
+        loop (connection pools of async clients, queues, locks) made in one
+        request therefore keep working in the next one handled by the same
+        thread. The coroutine runs in a copy of the caller's context
+        (``request``, ``g`` and other context variables are visible) and
+        what it changes there is carried back, as with asgiref. Under
+        asgiref's own ``SyncToAsync`` (an ASGI adapter), the call goes to
+        asgiref, which runs it on the outer event loop.
+
+        Calling the wrapper while an event loop is running in the same
+        thread raises a :exc:`RuntimeError`: await the coroutine instead.
+        """
         try:
+            from asgiref.sync import SyncToAsync
             from asgiref.sync import async_to_sync as asgiref_async_to_sync
         except ImportError:
             raise RuntimeError(
                 "Install erlen with the 'async' extra (pip install 'erlen[async]',"
                 " which brings asgiref) in order to use async views."
             ) from None
-        return asgiref_async_to_sync(func)
+
+        threadlocal = SyncToAsync.threadlocal
+
+        def run_sync(*args: t.Any, **kwargs: t.Any) -> t.Any:
+            # PERF: a new loop in a new thread per call (asgiref's way when
+            # no outer loop exists) costs far more than the view itself;
+            # the thread's own loop is reused instead.
+            outer = getattr(threadlocal, "main_event_loop", None)
+            if (
+                outer is not None
+                and getattr(threadlocal, "main_event_loop_pid", None) == os.getpid()
+                and not outer.is_closed()
+            ):
+                return asgiref_async_to_sync(func)(*args, **kwargs)
+            if _running_loop() is not None:
+                raise RuntimeError(
+                    f"Cannot run the coroutine function {func!r} synchronously"
+                    " in a thread where an event loop is already running (an"
+                    " async view or hook calling sync code that calls async"
+                    " code). Await it directly instead."
+                )
+            return _run_in_thread_loop(func, args, kwargs)
+
+        return update_wrapper(run_sync, func)
 
     def _sync(self, func: t.Callable[..., t.Any]) -> t.Callable[..., t.Any]:
         # PERF: registered views and hooks are checked for being coroutine
