@@ -92,6 +92,79 @@ def build_realistic(fw: t.Any) -> t.Any:
     return app
 
 
+BLUEPRINTS = 50
+ROUTES_PER_BLUEPRINT = 10
+# A route in the last blueprint registered, with a converter.
+HEAVY_PATH = f"/bp{BLUEPRINTS - 1}/r{ROUTES_PER_BLUEPRINT - 1}/42"
+HEAVY_BODY = f"bp{BLUEPRINTS - 1}.r{ROUTES_PER_BLUEPRINT - 1} 42"
+
+
+def build_blueprint_heavy(fw: t.Any) -> t.Any:
+    """50 blueprints of 10 routes each, every blueprint with its own
+    ``before_request``; the benchmark hits a route of the last one."""
+    app = fw.Flask(__name__)
+    g = fw.g
+
+    def make_view(name: str) -> t.Callable[..., str]:
+        def view(item: int) -> str:
+            return f"{g.bp}.{name} {item}"
+
+        return view
+
+    for i in range(BLUEPRINTS):
+        bp = fw.Blueprint(f"bp{i}", __name__, url_prefix=f"/bp{i}")
+
+        def before(name: str = f"bp{i}") -> None:
+            g.bp = name
+
+        bp.before_request(before)
+        for j in range(ROUTES_PER_BLUEPRINT):
+            bp.add_url_rule(f"/r{j}/<int:item>", f"r{j}", make_view(f"r{j}"))
+        app.register_blueprint(bp)
+    return app
+
+
+ERROR_PATHS = ("/missing", "/fail")
+ERROR_BODY = "handled: teapot"
+
+
+class BenchError(Exception):
+    pass
+
+
+def build_errors(fw: t.Any) -> t.Any:
+    """A 404 (no such route, werkzeug's default page) and an exception that
+    a registered handler turns into a 418."""
+    app = fw.Flask(__name__)
+
+    @app.route("/fail")
+    def fail() -> str:
+        raise BenchError("teapot")
+
+    @app.errorhandler(BenchError)
+    def handle(e: BenchError) -> tuple[str, int]:
+        return f"handled: {e}", 418
+
+    return app
+
+
+ASYNC_BODY = "Hello, async World!"
+
+
+def build_async(fw: t.Any) -> t.Any:
+    """One ``async def`` view that awaits once."""
+    import asyncio
+
+    app = fw.Flask(__name__)
+
+    @app.route("/")
+    async def index() -> str:
+        await asyncio.sleep(0)
+        return ASYNC_BODY
+
+    return app
+
+
 # -- the floors --------------------------------------------------------------
 
 
@@ -121,6 +194,32 @@ def bare_wsgi_realistic() -> WSGIApp:
     return _bare_wsgi(body, "application/json", [ITEM_HEADER])
 
 
+def bare_wsgi_text(body: str) -> WSGIApp:
+    """A bare WSGI callable answering ``body`` as HTML: the floor."""
+    return _bare_wsgi(body.encode(), "text/html; charset=utf-8", [])
+
+
+def bare_wsgi_errors() -> WSGIApp:
+    """A bare WSGI callable answering the two error responses by path."""
+    from werkzeug.exceptions import NotFound
+
+    not_found = NotFound().get_body()
+    pages = {
+        "/missing": ("404 NOT FOUND", not_found.encode()),
+        "/fail": ("418 I'M A TEAPOT", ERROR_BODY.encode()),
+    }
+
+    def app(environ: dict[str, t.Any], start_response: t.Callable[..., t.Any]) -> list[bytes]:
+        status, body = pages[environ["PATH_INFO"]]
+        start_response(
+            status,
+            [("Content-Type", "text/html; charset=utf-8"), ("Content-Length", str(len(body)))],
+        )
+        return [body]
+
+    return app
+
+
 def werkzeug_hello() -> WSGIApp:
     """The hello app on bare werkzeug: a Request, a path check, a Response."""
 
@@ -140,6 +239,10 @@ def werkzeug_hello() -> WSGIApp:
 
 def hello_environ() -> dict[str, t.Any]:
     return EnvironBuilder(path=HELLO_PATH).get_environ()
+
+
+def path_environ(path: str) -> dict[str, t.Any]:
+    return EnvironBuilder(path=path).get_environ()
 
 
 def session_cookie(app: t.Any) -> str:
@@ -173,14 +276,19 @@ def _start_response(status: str, headers: list[tuple[str, str]], exc_info: t.Any
     return _write
 
 
-def request_loop(app: WSGIApp, base: dict[str, t.Any], count: int) -> t.Callable[[], None]:
+def request_loop(
+    app: WSGIApp, base: dict[str, t.Any] | list[dict[str, t.Any]], count: int
+) -> t.Callable[[], None]:
     """A function that makes ``count`` requests as a WSGI server would: a
     fresh environ dict and input stream for each, the response iterable
-    consumed and closed."""
+    consumed and closed. Given a list of environs, the requests take them
+    in turn."""
+    bases = base if isinstance(base, list) else [base]
+    order = [bases[i % len(bases)] for i in range(count)]
 
     def run() -> None:
-        for _ in range(count):
-            environ = base.copy()
+        for one in order:
+            environ = one.copy()
             environ["wsgi.input"] = io.BytesIO()
             body = app(environ, _start_response)
             try:

@@ -51,10 +51,11 @@ DEFAULT_ROLES = {
     "cython": "subject",
     "python": "subject",
     "erlen": "subject",
+    "erlen-py": "subject",
 }
 
 # Preferred order of rows in a table; unknown rows come after, by name.
-ROW_ORDER = ["cython", "python", "erlen", "flask", "werkzeug", "floor"]
+ROW_ORDER = ["cython", "python", "erlen", "erlen-py", "flask", "werkzeug", "floor"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -101,14 +102,24 @@ TARGETS = [
            label="compiled top at least 2x faster than werkzeug"),
     Target("*", "python", "werkzeug", max_ratio=1.0,
            label="pure-Python twin no slower than werkzeug"),
+    # Issue 7: whole requests, in process.
+    Target("request-hello", "erlen", "flask", min_speedup=3.0,
+           label="hello: erlen at least 3x Flask's requests per second"),
+    Target("request-realistic", "erlen", "flask", min_speedup=2.5,
+           label="realistic: erlen at least 2.5x Flask's requests per second"),
+    Target("request-async", "erlen", "flask", min_speedup=3.0,
+           label="async view: erlen at least 3x Flask's requests per second"),
 ]
 
 
-def run_pytest(paths: list[str], extra: list[str]) -> dict[str, t.Any]:
+def run_pytest(
+    paths: list[str], extra: list[str], env_extra: dict[str, str] | None = None
+) -> dict[str, t.Any]:
     """Run the benchmarks and return pytest-benchmark's JSON report."""
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "bench.json"
         env = dict(os.environ)
+        env.update(env_extra or {})
         src = str(ROOT / "src")
         env["PYTHONPATH"] = os.pathsep.join(
             p for p in (src, env.get("PYTHONPATH", "")) if p
@@ -117,7 +128,8 @@ def run_pytest(paths: list[str], extra: list[str]) -> dict[str, t.Any]:
             sys.executable, "-m", "pytest", *paths,
             "--benchmark-only", f"--benchmark-json={out}", "-q", *extra,
         ]
-        print("$", " ".join(cmd), file=sys.stderr)
+        prefix = " ".join(f"{k}={v}" for k, v in (env_extra or {}).items())
+        print("$", prefix, " ".join(cmd), file=sys.stderr)
         # pytest's own table goes to stderr so that stdout is only Markdown.
         proc = subprocess.run(cmd, cwd=ROOT, env=env, stdout=sys.stderr)
         if not out.exists():
@@ -258,7 +270,7 @@ def check_targets(groups: dict[str, dict[str, Row]]) -> tuple[list[str], bool]:
 def throughput_lines(groups: dict[str, dict[str, Row]]) -> list[str]:
     """erlen/flask throughput for the whole-request groups."""
     pairs = [
-        (group, rows["erlen"], rows["flask"])
+        (group, rows["erlen"], rows.get("erlen-py"), rows["flask"])
         for group, rows in sorted(groups.items())
         if "erlen" in rows and "flask" in rows
     ]
@@ -267,13 +279,19 @@ def throughput_lines(groups: dict[str, dict[str, Row]]) -> list[str]:
     lines = [
         "### Whole requests: erlen / flask",
         "",
-        "| group | erlen req/s | flask req/s | erlen/flask throughput |",
-        "|---|---:|---:|---:|",
+        "| group | erlen req/s | flask req/s | erlen/flask throughput"
+        " | erlen-py req/s | erlen-py/flask throughput |",
+        "|---|---:|---:|---:|---:|---:|",
     ]
-    for group, erlen, flask in pairs:
+    for group, erlen, erlen_py, flask in pairs:
+        py_cells = (
+            f"{fmt_rate(1 / erlen_py.per_op)} | {flask.per_op / erlen_py.per_op:.2f}x"
+            if erlen_py is not None
+            else "- | -"
+        )
         lines.append(
             f"| {group} | {fmt_rate(1 / erlen.per_op)} | {fmt_rate(1 / flask.per_op)}"
-            f" | {flask.per_op / erlen.per_op:.2f}x |"
+            f" | {flask.per_op / erlen.per_op:.2f}x | {py_cells} |"
         )
     lines.append("")
     return lines
@@ -320,6 +338,11 @@ def main(argv: list[str] | None = None) -> int:
         help="run pytest this many times and take each row's median (default: 1)",
     )
     parser.add_argument("--save", metavar="PATH", help="also write the pytest-benchmark JSON here")
+    parser.add_argument(
+        "--both-cores", action="store_true",
+        help="each run also runs once with ERLEN_NO_EXTENSIONS=1, which adds"
+        " the erlen-py rows (erlen on its pure-Python core)",
+    )
     args = parser.parse_args(argv)
 
     jsons = [p for p in args.inputs if p.endswith(".json")]
@@ -333,14 +356,19 @@ def main(argv: list[str] | None = None) -> int:
     if jsons:
         reports = [json.loads(Path(path).read_text()) for path in jsons]
     else:
+        envs: list[dict[str, str]] = [{}]
+        if args.both_cores:
+            envs.append({"ERLEN_NO_EXTENSIONS": "1"})
         for run in range(args.runs):
-            report = run_pytest(paths or DEFAULT_TARGETS, extra)
-            reports.append(report)
-            if args.save:
-                target = Path(args.save)
-                if args.runs > 1:
-                    target = target.with_suffix(f".{run + 1}{target.suffix}")
-                target.write_text(json.dumps(report, indent=1))
+            for index, env_extra in enumerate(envs):
+                report = run_pytest(paths or DEFAULT_TARGETS, extra, env_extra)
+                reports.append(report)
+                if args.save:
+                    target = Path(args.save)
+                    suffix = f".{run + 1}" if args.runs > 1 else ""
+                    suffix += ".py" if index else ""
+                    target = target.with_suffix(f"{suffix}{target.suffix}")
+                    target.write_text(json.dumps(report, indent=1))
     groups = combine([load_rows(report, args.stat) for report in reports])
     report = reports[-1]
     if len(reports) > 1:

@@ -22,7 +22,13 @@ import apps
 
 REQUESTS = 10
 
-ROLES = {"erlen": "subject", "flask": "peer", "werkzeug": "reference", "floor": "floor"}
+ROLES = {
+    "erlen": "subject",
+    "erlen-py": "subject",
+    "flask": "peer",
+    "werkzeug": "reference",
+    "floor": "floor",
+}
 
 
 def framework(row: str) -> t.Any:
@@ -42,11 +48,15 @@ def core_of(row: str) -> str | None:
     return "cython" if local.COMPILED else "python"
 
 
-def bench_requests(benchmark: t.Any, row: str, app: apps.WSGIApp, environ: dict[str, t.Any]) -> None:
+def bench_requests(benchmark: t.Any, row: str, app: apps.WSGIApp, environ: t.Any) -> None:
+    core = core_of(row)
+    if core == "python":
+        # The pure-Python core is its own row (run with
+        # ERLEN_NO_EXTENSIONS=1; ratios.py --both-cores does both runs).
+        row = "erlen-py"
     benchmark.extra_info["row"] = row
     benchmark.extra_info["role"] = ROLES[row]
     benchmark.extra_info["ops"] = REQUESTS
-    core = core_of(row)
     if core is not None:
         benchmark.extra_info["core"] = core
     benchmark(apps.request_loop(app, environ, REQUESTS))
@@ -92,5 +102,58 @@ def test_request_realistic(benchmark, row):
         # The view wrote the session, so a new cookie must come back.
         assert headers["set-cookie"].startswith("session="), headers
         assert not headers["set-cookie"].startswith(f"session={cookie};")
+
+    bench_requests(benchmark, row, app, environ)
+
+
+@pytest.mark.benchmark(group="request-blueprint-heavy")
+@pytest.mark.parametrize("row", ["erlen", "flask", "floor"])
+def test_request_blueprint_heavy(benchmark, row):
+    if row in apps.FRAMEWORKS:
+        app = apps.build_blueprint_heavy(framework(row))
+    else:
+        app = apps.bare_wsgi_text(apps.HEAVY_BODY)
+    environ = apps.path_environ(apps.HEAVY_PATH)
+
+    status, headers, body = apps.call(app, environ)
+    assert status == "200 OK"
+    assert body == apps.HEAVY_BODY.encode()
+
+    bench_requests(benchmark, row, app, environ)
+
+
+@pytest.mark.benchmark(group="request-errors")
+@pytest.mark.parametrize("row", ["erlen", "flask", "floor"])
+def test_request_errors(benchmark, row):
+    if row in apps.FRAMEWORKS:
+        app = apps.build_errors(framework(row))
+    else:
+        app = apps.bare_wsgi_errors()
+    environs = [apps.path_environ(path) for path in apps.ERROR_PATHS]
+
+    status, headers, body = apps.call(app, environs[0])
+    assert status == "404 NOT FOUND"
+    assert b"Not Found" in body
+    status, headers, body = apps.call(app, environs[1])
+    assert status == "418 I'M A TEAPOT"
+    assert body == apps.ERROR_BODY.encode()
+
+    # Half the requests are a 404, half a handled exception.
+    bench_requests(benchmark, row, app, environs)
+
+
+@pytest.mark.benchmark(group="request-async")
+@pytest.mark.parametrize("row", ["erlen", "flask", "floor"])
+def test_request_async(benchmark, row):
+    if row in apps.FRAMEWORKS:
+        pytest.importorskip("asgiref")
+        app = apps.build_async(framework(row))
+    else:
+        app = apps.bare_wsgi_text(apps.ASYNC_BODY)
+    environ = apps.hello_environ()
+
+    status, headers, body = apps.call(app, environ)
+    assert status == "200 OK"
+    assert body == apps.ASYNC_BODY.encode()
 
     bench_requests(benchmark, row, app, environ)
