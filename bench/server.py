@@ -1,0 +1,288 @@
+"""Throughput behind a real server: gunicorn (sync worker, one process) on a
+loopback port, driven by wrk, for erlen, Flask and a bare WSGI callable.
+
+Usage::
+
+    python bench/server.py                      # hello and realistic, 5 s each
+    python bench/server.py --duration 3 --rounds 3
+    python bench/server.py --scenario hello --client python
+
+For every scenario (``hello``, ``realistic``) and every row (``erlen``,
+``flask``, ``floor``: the bare WSGI callable of ``bench/apps.py``), it starts
+``gunicorn -k sync -w 1``, waits for the port, warms the worker up, measures
+for ``--duration`` seconds, and stops the server. Rows are measured in turn,
+the order rotating from round to round; each row reports the median of its
+rounds. The report gives requests per second, latency percentiles and each
+row's share of the floor's throughput (issue 7: erlen's hello at least 90%).
+
+The load generator is wrk (``apt-get install wrk``) with one thread and four
+connections; without wrk, or with ``--client python``, a bounded Python
+client (threads with ``http.client``) is used, which is slower than the
+server and so measures less precisely. Everything is bounded: each
+measurement by its duration, and each server and client by a timeout.
+
+The realistic rows send the session cookie that the app's own test client
+makes, so each request loads and saves the session as in the in-process
+benchmark. gunicorn imports the apps through ``make()`` below.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import os
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import typing as t
+from pathlib import Path
+
+BENCH_DIR = Path(__file__).resolve().parent
+ROOT = BENCH_DIR.parent
+sys.path.insert(0, str(BENCH_DIR))
+
+import apps  # noqa: E402
+
+ROWS = ("erlen", "flask", "floor")
+SCENARIOS = ("hello", "realistic")
+TARGET_SHARE = 0.90  # issue 7: erlen's hello at least 90% of the floor
+
+
+def make(row: str, scenario: str) -> apps.WSGIApp:
+    """The WSGI callable gunicorn serves: ``server:make('erlen', 'hello')``."""
+    if row == "floor":
+        return apps.bare_wsgi_hello() if scenario == "hello" else apps.bare_wsgi_realistic()
+    fw = apps.load_framework(row)
+    return apps.build_hello(fw) if scenario == "hello" else apps.build_realistic(fw)
+
+
+def request_of(row: str, scenario: str) -> tuple[str, dict[str, str]]:
+    """The path and headers every request of a row sends."""
+    if scenario == "hello":
+        return apps.HELLO_PATH, {}
+    path = f"{apps.ITEM_PATH}?fields={apps.ITEM_QUERY['fields']}"
+    if row == "floor":
+        return path, {}
+    cookie = apps.session_cookie(apps.build_realistic(apps.load_framework(row)))
+    return path, {"Cookie": f"session={cookie}"}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for_port(port: int, proc: subprocess.Popen[bytes], timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"gunicorn exited with {proc.returncode}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise TimeoutError(f"gunicorn did not listen on port {port} within {timeout} s")
+
+
+class Server:
+    """gunicorn serving one row's app, for the duration of a ``with``."""
+
+    def __init__(self, row: str, scenario: str) -> None:
+        self.row, self.scenario = row, scenario
+        self.port = free_port()
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def __enter__(self) -> Server:
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(
+            p for p in (str(BENCH_DIR), str(ROOT / "src"), env.get("PYTHONPATH", "")) if p
+        )
+        cmd = [
+            sys.executable, "-m", "gunicorn",
+            "--worker-class", "sync", "--workers", "1",
+            "--bind", f"127.0.0.1:{self.port}",
+            "--log-level", "warning", "--backlog", "64",
+            f"server:make({self.row!r}, {self.scenario!r})",
+        ]
+        self.proc = subprocess.Popen(cmd, cwd=BENCH_DIR, env=env, start_new_session=True)
+        wait_for_port(self.port, self.proc, timeout=30)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        proc = self.proc
+        if proc is None or proc.poll() is not None:
+            return
+        proc.send_signal(signal.SIGTERM)  # gunicorn's graceful stop
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=5)
+
+
+# -- load generators ----------------------------------------------------------
+
+_UNITS = {"us": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0}
+
+
+def _seconds(text: str) -> float:
+    match = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text.strip())
+    if not match:
+        raise ValueError(f"cannot read wrk's time {text!r}")
+    return float(match.group(1)) * _UNITS[match.group(2)]
+
+
+def run_wrk(port: int, path: str, headers: dict[str, str], duration: float) -> dict[str, float]:
+    cmd = ["wrk", "-t1", "-c4", f"-d{duration:g}s", "--latency", "--timeout", "5s"]
+    for name, value in headers.items():
+        cmd += ["-H", f"{name}: {value}"]
+    cmd.append(f"http://127.0.0.1:{port}{path}")
+    out = subprocess.run(
+        cmd, capture_output=True, text=True, timeout=duration + 30, check=True
+    ).stdout
+    rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    if rps is None:
+        raise RuntimeError(f"unexpected wrk output:\n{out}")
+    result = {"rps": float(rps.group(1))}
+    for pct in ("50", "90", "99"):
+        found = re.search(rf"^\s+{pct}%\s+(\S+)", out, re.M)
+        if found:
+            result[f"p{pct}"] = _seconds(found.group(1))
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    if errors:
+        raise RuntimeError(f"{errors.group(1)} failed responses:\n{out}")
+    return result
+
+
+def run_python_client(
+    port: int, path: str, headers: dict[str, str], duration: float, connections: int = 4
+) -> dict[str, float]:
+    latencies: list[float] = []
+    failures: list[str] = []
+    lock = threading.Lock()
+    stop_at = time.monotonic() + duration
+
+    def worker() -> None:
+        mine: list[float] = []
+        while time.monotonic() < stop_at:
+            # gunicorn's sync worker closes the connection after each
+            # response, so each request opens a new one (as wrk does).
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            start = time.perf_counter()
+            try:
+                conn.request("GET", path, headers=headers)
+                response = conn.getresponse()
+                response.read()
+                if response.status != 200:
+                    failures.append(str(response.status))
+            except OSError as exc:
+                failures.append(repr(exc))
+            finally:
+                conn.close()
+            mine.append(time.perf_counter() - start)
+        with lock:
+            latencies.extend(mine)
+
+    threads = [threading.Thread(target=worker) for _ in range(connections)]
+    began = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=duration + 30)
+    elapsed = time.perf_counter() - began
+    if failures:
+        raise RuntimeError(f"{len(failures)} failed requests, first: {failures[0]}")
+    latencies.sort()
+
+    def pct(p: float) -> float:
+        return latencies[min(len(latencies) - 1, int(p / 100 * len(latencies)))]
+
+    return {"rps": len(latencies) / elapsed, "p50": pct(50), "p90": pct(90), "p99": pct(99)}
+
+
+def measure(row: str, scenario: str, duration: float, client: str) -> dict[str, float]:
+    path, headers = request_of(row, scenario)
+    drive = run_wrk if client == "wrk" else run_python_client
+    with Server(row, scenario) as server:
+        drive(server.port, path, headers, min(1.0, duration))  # warm-up
+        return drive(server.port, path, headers, duration)
+
+
+def fmt_ms(seconds: float | None) -> str:
+    return "-" if seconds is None else f"{seconds * 1e3:.2f} ms"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--scenario", choices=SCENARIOS, action="append")
+    parser.add_argument("--duration", type=float, default=5.0, help="seconds per measurement")
+    parser.add_argument("--rounds", type=int, default=1, help="measurements per row (median)")
+    parser.add_argument("--client", choices=("auto", "wrk", "python"), default="auto")
+    args = parser.parse_args(argv)
+    if args.duration <= 0 or args.duration > 60 or not 1 <= args.rounds <= 10:
+        parser.error("--duration must be in (0, 60] and --rounds in [1, 10]")
+    client = args.client
+    if client == "auto":
+        client = "wrk" if shutil.which("wrk") else "python"
+    elif client == "wrk" and not shutil.which("wrk"):
+        parser.error("wrk is not installed (apt-get install wrk)")
+    scenarios = args.scenario or list(SCENARIOS)
+
+    from erlen import local
+
+    core = "cython" if local.COMPILED else "python"
+    print(
+        f"gunicorn (sync worker, 1 process) on loopback, driven by {client}"
+        f" ({'1 thread, 4 connections' if client == 'wrk' else '4 threads'}),"
+        f" {args.duration:g} s per measurement, median of {args.rounds}"
+        f" round(s); erlen on the {core} core.\n"
+    )
+    ok = True
+    for scenario in scenarios:
+        samples: dict[str, list[dict[str, float]]] = {row: [] for row in ROWS}
+        for round_ in range(args.rounds):
+            order = ROWS[round_ % len(ROWS):] + ROWS[: round_ % len(ROWS)]
+            for row in order:
+                samples[row].append(measure(row, scenario, args.duration, client))
+        results = {
+            row: {
+                key: statistics.median(s[key] for s in runs if key in s)
+                for key in runs[0]
+            }
+            for row, runs in samples.items()
+        }
+        floor = results["floor"]["rps"]
+        print(f"### {scenario}\n")
+        print("| row | req/s | p50 | p90 | p99 | share of floor |")
+        print("|---|---:|---:|---:|---:|---:|")
+        for row in ROWS:
+            r = results[row]
+            print(
+                f"| {row} | {r['rps']:,.0f} | {fmt_ms(r.get('p50'))} | {fmt_ms(r.get('p90'))}"
+                f" | {fmt_ms(r.get('p99'))} | {r['rps'] / floor:.0%} |"
+            )
+        speedup = results["erlen"]["rps"] / results["flask"]["rps"]
+        print(f"\nerlen / flask: {speedup:.2f}x requests per second.")
+        if scenario == "hello":
+            share = results["erlen"]["rps"] / floor
+            passed = share >= TARGET_SHARE
+            ok = ok and passed
+            print(
+                f"Target: erlen's hello at least {TARGET_SHARE:.0%} of the bare WSGI"
+                f" callable: {share:.0%} {'PASS' if passed else 'FAIL'}"
+                f" (Flask: {results['flask']['rps'] / floor:.0%})."
+            )
+        print()
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
