@@ -16,7 +16,10 @@ import math as _math
 import operator as _operator
 from contextvars import ContextVar
 
-from cpython.object cimport PyObject, PyObject_GenericGetAttr, PyTypeObject, Py_TYPE
+from cpython.object cimport (
+    PyObject, PyObject_GenericGetAttr, PyObject_GetItem, PyObject_SetItem,
+    PyObject_DelItem, PyTypeObject, Py_TYPE,
+)
 from cpython.ref cimport Py_INCREF, Py_XDECREF
 from cpython.contextvars cimport PyContextVar_Get, PyContextVar_Set, PyContextVar_CheckExact
 from cpython.list cimport PyList_New, PyList_GetSlice
@@ -466,14 +469,16 @@ cdef class LocalProxy:
     def __length_hint__(self):
         return _operator.length_hint(_resolve(self))
 
+    # NOTE: CPython's own item functions, so that errors read exactly as
+    # without a proxy (Cython's inline subscript words some differently).
     def __getitem__(self, key):
-        return _resolve(self)[key]
+        return PyObject_GetItem(_resolve(self), key)
 
     def __setitem__(self, key, value):
-        _resolve(self)[key] = value
+        PyObject_SetItem(_resolve(self), key, value)
 
     def __delitem__(self, key):
-        del _resolve(self)[key]
+        PyObject_DelItem(_resolve(self), key)
 
     def __iter__(self):
         return iter(_resolve(self))

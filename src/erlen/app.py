@@ -862,8 +862,13 @@ class Flask(App):
         finally:
             preserve = environ.get("werkzeug.debug.preserve_context")
             if preserve is not None:
-                preserve(_cv_app.get())
-                preserve(_cv_request.get())
+                # The test client pushes these again and pops them at the end
+                # of its ``with`` block: the teardown functions run then, once.
+                app_ctx = _cv_app.get()
+                app_ctx._teardown_holds += 1
+                ctx._teardown_holds += 1
+                preserve(app_ctx)
+                preserve(ctx)
             if error is not None and self.should_ignore_error(error):
                 error = None
             ctx.pop(error)

@@ -9,6 +9,7 @@ import typing as t
 from functools import update_wrapper
 
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import converters as _converters
 from werkzeug.routing import MapAdapter
 from werkzeug.wrappers import Request as _BaseRequest
 
@@ -32,6 +33,43 @@ _base_request_close = _BaseRequest.close
 _MATCH_MEMO = "_erlen_match_memo"
 
 F = t.TypeVar("F", bound=t.Callable[..., t.Any])
+
+
+# werkzeug's own converters: to_python is a pure function of the URL part
+# and gives immutable values (str, int, float, UUID).
+_PURE_CONVERTERS = frozenset(
+    (
+        _converters.UnicodeConverter,
+        _converters.PathConverter,
+        _converters.AnyConverter,
+        _converters.IntegerConverter,
+        _converters.FloatConverter,
+        _converters.UUIDConverter,
+    )
+)
+# The memo entry that says whether every converter of the map is pure; it
+# goes when the memo is emptied, with the rules that made it.
+_PURE_KEY = "pure converters"
+
+
+def _pure_map(memo: dict[t.Any, t.Any], url_map: t.Any) -> bool:
+    """Whether every rule of ``url_map`` converts with werkzeug's own
+    converters only.
+
+    PERF: then matching is a pure function of the map, host, path and method
+    (matching a path may try the converters of other rules, which is why
+    one custom converter anywhere in the map rules this out), and matches
+    of rules with arguments can be remembered too: the benchmark's
+    ``/item/<int:item_id>`` skips werkzeug's matcher from the second time on.
+    """
+    pure = memo.get(_PURE_KEY)
+    if pure is None:
+        pure = memo[_PURE_KEY] = all(
+            type(converter) in _PURE_CONVERTERS
+            for rule in url_map.iter_rules()
+            for converter in getattr(rule, "_converters", {None: None}).values()
+        )
+    return pure  # type: ignore[no-any-return]
 
 
 class _AppCtxGlobals:
@@ -154,9 +192,10 @@ class AppContext:
     # client:``): a request made meanwhile, for example by another client,
     # gets an app context (and a ``g``) of its own instead of reusing it.
     _preserved_by_client = False
-    # How many streams (stream_with_context) hold this context past the end
-    # of the request: its last pop then leaves the teardown to the stream.
-    _held_by_streams = 0
+    # How many holders keep this context past the end of the request (a
+    # stream_with_context body, or a test client's ``with`` block): while
+    # there are any, its last pop leaves the teardown functions to them.
+    _teardown_holds = 0
 
     def __init__(self, app: Flask) -> None:
         self.app = app
@@ -199,7 +238,7 @@ class AppContext:
         tokens = self._cv_tokens
         app = self.app
         try:
-            if len(tokens) == 1 and not self._held_by_streams:
+            if len(tokens) == 1 and not self._teardown_holds:
                 if exc is _sentinel:
                     exc = sys.exc_info()[1]
                 app.do_teardown_appcontext(exc)
@@ -240,9 +279,10 @@ class RequestContext:
     :meth:`~erlen.Flask.test_request_context` to get one in tests.
     """
 
-    # How many streams (stream_with_context) hold this context past the end
-    # of the request: its last pop then leaves the teardown to the stream.
-    _held_by_streams = 0
+    # How many holders keep this context past the end of the request (a
+    # stream_with_context body, or a test client's ``with`` block): while
+    # there are any, its last pop leaves the teardown functions to them.
+    _teardown_holds = 0
 
     def __init__(
         self,
@@ -357,7 +397,7 @@ class RequestContext:
         else:
             request.url_rule = rule
             request.view_args = view_args
-            if memo is not None and not rule.arguments:
+            if memo is not None and (not rule.arguments or _pure_map(memo, adapter.map)):
                 if len(memo) >= 1024:  # paths and hosts come from clients
                     memo.clear()
                 memo[key] = (rule, dict(view_args))
@@ -399,7 +439,7 @@ class RequestContext:
         last = len(tokens) == 1
         request = self.request
         try:
-            if last and not self._held_by_streams:
+            if last and not self._teardown_holds:
                 if exc is _sentinel:
                     exc = sys.exc_info()[1]
                 self.app.do_teardown_request(exc)

@@ -145,20 +145,20 @@ def _context_stream(source: t.Iterator[t.AnyStr]) -> t.Iterator[t.AnyStr]:
         # iteration: pushing here would bind their ContextVar tokens to the
         # caller's context (wrong under async views). Until the stream ends,
         # the request's own pops leave the teardown functions to it.
-        req_ctx._held_by_streams += 1
-        app_ctx._held_by_streams += 1
+        req_ctx._teardown_holds += 1
+        app_ctx._teardown_holds += 1
         try:
             yield None  # type: ignore[misc]
         except BaseException:
             # Closed (say, the client went away) before the first chunk: the
             # teardown functions still run, once.
-            req_ctx._held_by_streams -= 1
-            app_ctx._held_by_streams -= 1
+            req_ctx._teardown_holds -= 1
+            app_ctx._teardown_holds -= 1
             with app_ctx, req_ctx:
                 pass
             raise
-        req_ctx._held_by_streams -= 1
-        app_ctx._held_by_streams -= 1
+        req_ctx._teardown_holds -= 1
+        app_ctx._teardown_holds -= 1
         # App context first, so pushing the request context does not create
         # a second, different app context.
         with app_ctx, req_ctx:

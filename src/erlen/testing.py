@@ -190,22 +190,31 @@ class FlaskClient(Client):
         # The contexts kept from the previous request end before this one.
         self._context_stack.close()
 
-        response = super().open(
-            request, buffered=buffered, follow_redirects=follow_redirects
-        )
+        try:
+            response = super().open(
+                request, buffered=buffered, follow_redirects=follow_redirects
+            )
+        finally:
+            # Also when the app's exception propagated: wsgi_app left the
+            # kept contexts' teardown to us.
+            self._keep_new_contexts()
         response.json_module = self.application.json  # type: ignore[assignment]
-
-        # Re-push the contexts kept by wsgi_app, to stay until the next
-        # request or the end of the ``with`` block.
-        new = self._new_contexts
-        kept_app_contexts = [c for c in new if isinstance(c, AppContext)]
-        while new:
-            self._context_stack.enter_context(new.pop(0))
-        # Only now: the kept request context above must reuse its own app
-        # context, while a request made meanwhile must not (see AppContext).
-        for kept in kept_app_contexts:
-            kept._preserved_by_client = True
         return response
+
+    def _keep_new_contexts(self) -> None:
+        """Push again the contexts wsgi_app kept, to stay until the next
+        request or the end of the ``with`` block."""
+        kept = self._new_contexts[:]
+        self._new_contexts.clear()
+        for context in kept:
+            self._context_stack.enter_context(context)
+        for context in kept:
+            # wsgi_app left their teardown to us: it runs when they are popped.
+            context._teardown_holds -= 1
+            # Only now: the kept request context above must reuse its own app
+            # context, while a request made meanwhile must not (AppContext).
+            if isinstance(context, AppContext):
+                context._preserved_by_client = True
 
     def __enter__(self) -> FlaskClient:
         if self.preserve_context:

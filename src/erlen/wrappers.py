@@ -9,7 +9,11 @@ from functools import lru_cache
 
 from werkzeug.datastructures import EnvironHeaders
 from werkzeug.datastructures import Headers
+from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import BadRequest
+from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.utils import cached_property
+from werkzeug.wsgi import LimitedStream
 from werkzeug.utils import get_content_type
 from werkzeug.wrappers import Request as RequestBase
 from werkzeug.wrappers import Response as ResponseBase
@@ -92,6 +96,18 @@ def _blueprint_chain(name: str) -> tuple[str, ...]:
         chain.append(name)
 
     return tuple(chain)
+
+
+class _MaxBodyStream(LimitedStream):
+    """werkzeug's stream for a terminated body under a maximum length, which
+    also notices a body that goes on past the maximum: reading up to the
+    limit alone never looks further."""
+
+    def readinto(self, b: t.Any) -> int | None:
+        size = super().readinto(b)
+        if self.is_exhausted and self._stream.read(1):
+            raise RequestEntityTooLarge()
+        return size
 
 
 class Request(RequestBase):
@@ -296,6 +312,28 @@ class Request(RequestBase):
             from .debughelpers import attach_enctype_error_multidict
 
             attach_enctype_error_multidict(self)
+
+    @cached_property
+    def args(self) -> MultiDict[str, str]:  # type: ignore[override]
+        """The parsed query string. Raw bytes that are not UTF-8 (a client
+        must percent-encode them) are a 400, not a server error."""
+        try:
+            return RequestBase.args.fget(self)  # type: ignore[attr-defined,no-any-return]
+        except UnicodeDecodeError:
+            raise BadRequest(
+                "The query string is not valid UTF-8: percent-encode"
+                " non-ASCII bytes."
+            ) from None
+
+    @cached_property
+    def stream(self) -> t.IO[bytes]:  # type: ignore[override]
+        """The body stream. A body that the server terminates itself (chunked)
+        and that goes past :attr:`max_content_length` is a 413, as one with a
+        too large ``Content-Length`` is, rather than silently cut short."""
+        stream = RequestBase.stream.fget(self)  # type: ignore[attr-defined]
+        if type(stream) is LimitedStream and stream._limit_is_max:
+            stream.__class__ = _MaxBodyStream
+        return stream  # type: ignore[no-any-return]
 
     def on_json_loading_failed(self, e: ValueError | None) -> t.Any:
         """Called when :meth:`get_json` cannot parse the body (or the

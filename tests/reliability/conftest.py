@@ -19,6 +19,8 @@ import os
 import sys
 import typing as t
 
+import weakref
+
 import pytest
 
 APPS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "apps.py")
@@ -94,3 +96,21 @@ def skip_unless_compiled() -> None:
 
 
 PYTHON = sys.executable
+
+
+@pytest.fixture(autouse=True)
+def _disconnect_test_receivers():
+    """Signals are module globals: take off the receivers a test connected,
+    so that other tests see each signal as they left it."""
+    from erlen import signals
+
+    named = [getattr(signals, name) for name in dir(signals)]
+    sigs = [s for s in named if hasattr(s, "receivers") and hasattr(s, "disconnect")]
+    before = {id(s): set(s.receivers) for s in sigs}
+    yield
+    for sig in sigs:
+        for key in set(sig.receivers) - before[id(sig)]:
+            ref = sig.receivers.get(key)
+            receiver = ref() if isinstance(ref, weakref.ref) else ref
+            if receiver is not None:
+                sig.disconnect(receiver)

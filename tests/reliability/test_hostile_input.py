@@ -363,14 +363,6 @@ DEEP_JSON = {
 }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "erlen bug: deeply nested JSON raises RecursionError inside"
-        " request.get_json(), answered with a 500 and logged as a crash"
-        " instead of a 400 (Flask 3.1.3 does the same)"
-    ),
-)
 @pytest.mark.parametrize("shape", list(DEEP_JSON))
 def test_deeply_nested_json_is_400(hostile, shape):
     rv = hostile.post("/json", data=DEEP_JSON[shape], content_type="application/json")
@@ -378,13 +370,6 @@ def test_deeply_nested_json_is_400(hostile, shape):
     hostile.assert_clean()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "erlen bug: get_json(silent=True) lets the RecursionError of deeply"
-        " nested JSON through (a 500) instead of returning None"
-    ),
-)
 def test_deeply_nested_json_silent_is_none(hostile):
     rv = hostile.post(
         "/json/silent", data=DEEP_JSON["arrays"], content_type="application/json"
@@ -426,15 +411,6 @@ def test_body_over_max_content_length_is_413(static_dir):
     hostile.assert_clean()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "erlen bug: a body without Content-Length (chunked, wsgi.input_terminated)"
-        " longer than MAX_CONTENT_LENGTH is silently cut at the limit and the"
-        " view gets the truncated data (200) instead of a 413 (Flask 3.1.3 and"
-        " werkzeug 3.1.9 do the same)"
-    ),
-)
 @pytest.mark.parametrize(
     ("path", "content_type", "body"),
     [
@@ -685,14 +661,6 @@ def test_overlong_urls(hostile):
     hostile.assert_clean()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "erlen bug: a query string with raw non-UTF-8 bytes (as a server"
-        " passes them on) makes request.args raise UnicodeDecodeError, a 500"
-        " (werkzeug's Request.args; Flask 3.1.3 does the same)"
-    ),
-)
 @pytest.mark.parametrize(
     "query", [b"q=\xff", b"\xfe\xff=1", b"q=%41\xc3\x28"], ids=repr
 )

@@ -15,6 +15,7 @@ import typing as t
 from ..globals import _cv_app
 from ..globals import _no_app_msg
 from .provider import _default
+from .provider import _loads_bounded
 
 if t.TYPE_CHECKING:  # pragma: no cover
     from ..wrappers import Response
@@ -65,7 +66,7 @@ def loads(s: str | bytes, **kwargs: t.Any) -> t.Any:
     if ctx is not None:
         return ctx.app.json.loads(s, **kwargs)
 
-    return _json.loads(s, **kwargs)
+    return _loads_bounded(s, **kwargs)
 
 
 def load(fp: t.IO[t.AnyStr], **kwargs: t.Any) -> t.Any:
@@ -79,7 +80,7 @@ def load(fp: t.IO[t.AnyStr], **kwargs: t.Any) -> t.Any:
     if ctx is not None:
         return ctx.app.json.load(fp, **kwargs)
 
-    return _json.load(fp, **kwargs)
+    return _loads_bounded(fp.read(), **kwargs)
 
 
 def jsonify(*args: t.Any, **kwargs: t.Any) -> Response:

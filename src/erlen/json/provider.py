@@ -101,6 +101,16 @@ class JSONProvider:
         return self._app.response_class(self.dumps(obj), mimetype="application/json")
 
 
+def _loads_bounded(s: str | bytes, **kwargs: t.Any) -> t.Any:
+    """:func:`json.loads`, with nesting too deep for the parser reported as
+    the invalid input it is (a :exc:`ValueError`, so a request answers 400),
+    not as a :exc:`RecursionError` that would look like a server crash."""
+    try:
+        return json.loads(s, **kwargs)
+    except RecursionError:
+        raise ValueError("JSON is nested too deeply") from None
+
+
 def _default(o: t.Any) -> t.Any:
     # ``datetime`` is a ``date`` subclass, so this also covers datetimes.
     if isinstance(o, date):
@@ -190,7 +200,7 @@ class DefaultJSONProvider(JSONProvider):
         """Deserialize with :func:`json.loads`."""
         if self.legacy_decoder is not None:
             kwargs.setdefault("cls", self.legacy_decoder)
-        return json.loads(s, **kwargs)
+        return _loads_bounded(s, **kwargs)
 
     def response(self, *args: t.Any, **kwargs: t.Any) -> Response:
         """Build a JSON response from the arguments, as
