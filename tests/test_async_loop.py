@@ -178,13 +178,17 @@ def test_one_loop_per_thread(app):
 
     @app.route("/")
     async def index():
-        loops.append((threading.get_ident(), asyncio.get_running_loop()))
+        loops.append((threading.current_thread(), asyncio.get_running_loop()))
         return "ok"
+
+    alive = threading.Barrier(3, timeout=10)
 
     def worker():
         client = app.test_client()
         for _ in range(3):
             assert client.get("/").data == b"ok"
+        if threading.current_thread() is not threading.main_thread():
+            alive.wait()  # all three alive at once: no thread ident reused
 
     threads = [threading.Thread(target=worker) for _ in range(3)]
     for thread in threads:
@@ -194,12 +198,15 @@ def test_one_loop_per_thread(app):
     worker()  # the main thread as well
 
     by_thread = {}
-    for ident, loop in loops:
-        by_thread.setdefault(ident, set()).add(loop)
+    for thread, loop in loops:
+        by_thread.setdefault(thread, []).append(loop)
     assert len(by_thread) == 4
-    assert all(len(seen) == 1 for seen in by_thread.values())
-    all_loops = [next(iter(seen)) for seen in by_thread.values()]
-    assert len(set(map(id, all_loops))) == 4
+    firsts = []
+    for seen in by_thread.values():
+        assert all(loop is seen[0] for loop in seen)
+        firsts.append(seen[0])
+    # ``loops`` holds them all, so distinct objects have distinct ids.
+    assert len(set(map(id, firsts))) == 4
 
 
 def test_threads_run_their_coroutines_at_the_same_time(app):
