@@ -289,3 +289,33 @@ def test_response_call_returns_body_of_a_buffered_response():
         ("Content-Length", "1"),
     ]
     assert body == b"x"
+
+
+def test_response_class_defaults_read_through_the_instance():
+    class Dynamic(Response):
+        @property
+        def default_mimetype(self):
+            return "text/csv"
+
+        @property
+        def default_status(self):
+            return 203
+
+    resp = Dynamic("a,b")
+    assert resp.headers["Content-Type"] == "text/csv; charset=utf-8"
+    assert resp.status == PlainResponse("x", status=203).status
+
+
+def test_response_call_respects_an_overridden_status_code():
+    class NoBody(Response):
+        @property
+        def status_code(self):
+            return 204
+
+        @status_code.setter
+        def status_code(self, value):
+            self.status = value
+
+    status, headers, body = _run(NoBody("x"))
+    assert body == b""
+    assert not any(k == "Content-Length" for k, _ in headers)

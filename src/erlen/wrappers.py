@@ -34,6 +34,7 @@ _base_request_init = RequestBase.__init__
 _base_response_init = ResponseBase.__init__
 _base_set_data = ResponseBase.set_data
 _base_status = ResponseBase.status
+_base_status_code = ResponseBase.status_code
 _base_clean_status = ResponseBase._clean_status
 _base_call = ResponseBase.__call__
 _base_get_wsgi_response = ResponseBase.get_wsgi_response
@@ -402,7 +403,7 @@ class Response(ResponseBase):
         self.headers = headers
         if content_type is None:
             if mimetype is None and (fresh or "content-type" not in headers):
-                mimetype = cls.default_mimetype
+                mimetype = self.default_mimetype
             if mimetype is not None:
                 if fresh:
                     headers._list.append(("Content-Type", _content_type(mimetype)))
@@ -411,7 +412,7 @@ class Response(ResponseBase):
         else:
             headers["Content-Type"] = content_type
         if status is None:
-            status = cls.default_status
+            status = self.default_status
         if cls.status is _base_status and cls._clean_status is _base_clean_status:
             # Only exact ints and strings are cached: 200.0 == 200, but
             # werkzeug rejects the float.
@@ -461,6 +462,7 @@ class Response(ResponseBase):
             or cls.iter_encoded is not _base_iter_encoded
             or cls.close is not _base_close
             or cls.status is not _base_status
+            or cls.status_code is not _base_status_code
         ):
             return _base_call(self, environ, start_response)
         # PERF: for a buffered body of bytes, sending it through werkzeug
