@@ -232,9 +232,13 @@ def _running_loop() -> t.Any:
 
 
 def _run_in_thread_loop(
-    func: t.Callable[..., t.Any], args: tuple[t.Any, ...], kwargs: dict[str, t.Any]
+    func: t.Callable[..., t.Any],
+    args: tuple[t.Any, ...],
+    kwargs: dict[str, t.Any],
+    loop: t.Any = None,
 ) -> t.Any:
-    loop = _thread_loop()
+    if loop is None:
+        loop = _thread_loop()
     context = contextvars.copy_context()
     # Inside the coroutine the exception being handled is still the current
     # one (error handlers may look at sys.exc_info()), as with asgiref.
@@ -257,6 +261,64 @@ def _run_in_thread_loop(
         return loop.run_until_complete(task)
     finally:
         _restore_context(final[0])
+
+
+def _gevent_patched() -> bool:
+    """Whether gevent's monkey patch made threads into greenlets."""
+    monkey = sys.modules.get("gevent.monkey")
+    return monkey is not None and bool(monkey.is_module_patched("threading"))
+
+
+def _greenlet_loop() -> t.Any:
+    """The current greenlet's own event loop, made on first use and closed
+    with the greenlet."""
+    from greenlet import getcurrent
+
+    current = getcurrent()
+    holder = getattr(current, "_erlen_loop", None)
+    if holder is None or holder.pid != os.getpid() or holder.loop.is_closed():
+        import asyncio
+
+        holder = _ThreadLoop(asyncio.new_event_loop())
+        weakref.finalize(holder, _close_loop, holder.loop, holder.pid)
+        current._erlen_loop = holder
+    _swap_running_loops_on_switch()
+    return holder.loop
+
+
+def _swap_running_loops_on_switch() -> None:
+    """Keep asyncio's "running loop" per greenlet in this thread.
+
+    asyncio records the running loop per OS thread, which greenlets share:
+    while one greenlet's loop waits in its (gevent-patched) selector, every
+    other greenlet would see that loop as running and could not run its own.
+    A greenlet switch hook puts each greenlet's running loop back when it
+    resumes. Installed once per gevent hub (one per thread).
+    """
+    from gevent import get_hub
+
+    hub = get_hub()
+    if getattr(hub, "_erlen_loop_swap", False):
+        return
+    import asyncio
+
+    import greenlet
+
+    running: weakref.WeakKeyDictionary[t.Any, t.Any] = weakref.WeakKeyDictionary()
+    previous = greenlet.settrace(None)
+
+    def trace(event: str, args: t.Any) -> None:
+        if event in ("switch", "throw"):
+            origin, target = args
+            loop = asyncio._get_running_loop()
+            if loop is not None:
+                running[origin] = loop
+            asyncio._set_running_loop(running.pop(target, None))
+        if previous is not None:
+            previous(event, args)
+
+    greenlet.settrace(trace)
+    hub._erlen_loop_swap = True
 
 
 def _is_coroutine_function(func: t.Any) -> bool:
@@ -627,6 +689,8 @@ class Flask(App):
                 and not outer.is_closed()
             ):
                 return asgiref_async_to_sync(func)(*args, **kwargs)
+            if _gevent_patched():
+                return _run_in_thread_loop(func, args, kwargs, loop=_greenlet_loop())
             if _running_loop() is not None:
                 raise RuntimeError(
                     f"Cannot run the coroutine function {func!r} synchronously"

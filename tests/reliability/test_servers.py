@@ -290,17 +290,6 @@ def _needs(module: str) -> None:
         pytest.skip(f"{module} is not installed")
 
 
-GEVENT_ASYNC_XFAIL = pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "erlen bug: async views under gevent's monkey patch answer 500 when"
-        " two run at once: asgiref's AsyncToSync raises 'You cannot use"
-        " AsyncToSync in the same thread as an async event loop' (every"
-        " greenlet shares the OS thread's running asyncio loop; Flask 3.1.3"
-        " fails the same way)"
-    ),
-)
-
 SERVERS = [
     "werkzeug",
     "werkzeug-python",
@@ -376,8 +365,6 @@ def server(request, tmp_path_factory):
 
 @pytest.mark.parametrize("route", ["echo", "aecho"], ids=["sync", "async"])
 def test_every_response_matches_its_request(server, route, reliability_report, request):
-    if route == "aecho" and "gevent" in server.name:
-        request.node.add_marker(GEVENT_ASYNC_XFAIL)
     total = scale()["server_requests"]
     label = f"{server.name}-{route}"
     outcome = hammer(server.port, route, label, total)
