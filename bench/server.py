@@ -3,16 +3,16 @@ loopback port, driven by wrk, for erlen, Flask and a bare WSGI callable.
 
 Usage::
 
-    python bench/server.py                      # hello and realistic, 5 s each
-    python bench/server.py --duration 3 --rounds 3
+    python bench/server.py                      # hello and realistic, 5 rounds of 2 s
+    python bench/server.py --duration 3 --rounds 9
     python bench/server.py --scenario hello --client python
 
-For every scenario (``hello``, ``realistic``) and every row (``erlen``,
-``flask``, ``floor``: the bare WSGI callable of ``bench/apps.py``), it starts
-``gunicorn -k sync -w 1``, waits for the port, warms the worker up, measures
-for ``--duration`` seconds, and stops the server. Rows are measured in turn,
-the order rotating from round to round; each row reports the median of its
-rounds. The report gives requests per second, latency percentiles and each
+For every scenario (``hello``, ``realistic``) it starts one
+``gunicorn -k sync -w 1`` per row (``erlen``, ``flask``, ``floor``: the bare
+WSGI callable of ``bench/apps.py``), each on its own port, waits for them,
+warms each worker up, then measures the rows in turn for ``--duration``
+seconds each, ``--rounds`` times with the order rotating, and stops the
+servers. Each row reports the median of its rounds. The report gives requests per second, latency percentiles and each
 row's share of the floor's throughput (issue 7: erlen's hello at least 90%).
 
 The load generator is wrk (``apt-get install wrk``) with one thread and four
@@ -208,12 +208,34 @@ def run_python_client(
     return {"rps": len(latencies) / elapsed, "p50": pct(50), "p90": pct(90), "p99": pct(99)}
 
 
-def measure(row: str, scenario: str, duration: float, client: str) -> dict[str, float]:
-    path, headers = request_of(row, scenario)
+def measure_scenario(
+    scenario: str, duration: float, rounds: int, client: str
+) -> dict[str, dict[str, float]]:
+    """Serve every row's app at once (idle servers cost nothing), then drive
+    them in turn, ``rounds`` times with the order rotating, so that a burst
+    of load from elsewhere on the machine hits all rows alike. Each row
+    gets the median of its rounds."""
     drive = run_wrk if client == "wrk" else run_python_client
-    with Server(row, scenario) as server:
-        drive(server.port, path, headers, min(1.0, duration))  # warm-up
-        return drive(server.port, path, headers, duration)
+    requests = {row: request_of(row, scenario) for row in ROWS}
+    samples: dict[str, list[dict[str, float]]] = {row: [] for row in ROWS}
+    servers = [Server(row, scenario) for row in ROWS]
+    try:
+        for server in servers:
+            server.__enter__()
+        ports = {server.row: server.port for server in servers}
+        for row in ROWS:  # warm-up
+            drive(ports[row], *requests[row], min(1.0, duration))
+        for round_ in range(rounds):
+            shift = round_ % len(ROWS)
+            for row in ROWS[shift:] + ROWS[:shift]:
+                samples[row].append(drive(ports[row], *requests[row], duration))
+    finally:
+        for server in servers:
+            server.__exit__()
+    return {
+        row: {key: statistics.median(s[key] for s in runs if key in s) for key in runs[0]}
+        for row, runs in samples.items()
+    }
 
 
 def fmt_ms(seconds: float | None) -> str:
@@ -223,12 +245,12 @@ def fmt_ms(seconds: float | None) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--scenario", choices=SCENARIOS, action="append")
-    parser.add_argument("--duration", type=float, default=5.0, help="seconds per measurement")
-    parser.add_argument("--rounds", type=int, default=1, help="measurements per row (median)")
+    parser.add_argument("--duration", type=float, default=2.0, help="seconds per measurement")
+    parser.add_argument("--rounds", type=int, default=5, help="measurements per row (median)")
     parser.add_argument("--client", choices=("auto", "wrk", "python"), default="auto")
     args = parser.parse_args(argv)
-    if args.duration <= 0 or args.duration > 60 or not 1 <= args.rounds <= 10:
-        parser.error("--duration must be in (0, 60] and --rounds in [1, 10]")
+    if args.duration <= 0 or args.duration > 60 or not 1 <= args.rounds <= 20:
+        parser.error("--duration must be in (0, 60] and --rounds in [1, 20]")
     client = args.client
     if client == "auto":
         client = "wrk" if shutil.which("wrk") else "python"
@@ -247,18 +269,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     ok = True
     for scenario in scenarios:
-        samples: dict[str, list[dict[str, float]]] = {row: [] for row in ROWS}
-        for round_ in range(args.rounds):
-            order = ROWS[round_ % len(ROWS):] + ROWS[: round_ % len(ROWS)]
-            for row in order:
-                samples[row].append(measure(row, scenario, args.duration, client))
-        results = {
-            row: {
-                key: statistics.median(s[key] for s in runs if key in s)
-                for key in runs[0]
-            }
-            for row, runs in samples.items()
-        }
+        results = measure_scenario(scenario, args.duration, args.rounds, client)
         floor = results["floor"]["rps"]
         print(f"### {scenario}\n")
         print("| row | req/s | p50 | p90 | p99 | share of floor |")
