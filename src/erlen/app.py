@@ -34,6 +34,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from werkzeug.wsgi import get_host
 
 from . import cli
+from . import ctx as _ctx_module
 from . import signals as _signals
 from .ctx import AppContext
 from .ctx import RequestContext
@@ -954,7 +955,16 @@ class Flask(App):
         try:
             if _signals.request_started.receivers:
                 _signals.request_started.send(self, _async_wrapper=self.ensure_sync)
-            rv = self.preprocess_request()
+            # PERF: with no hooks (and the method not overridden) there is
+            # nothing to run; skipping the call saves a frame per request.
+            if (
+                not self.url_value_preprocessors
+                and not self.before_request_funcs
+                and type(self).preprocess_request is _plain_preprocess_request
+            ):
+                rv = None
+            else:
+                rv = self.preprocess_request()
             if rv is None:
                 rv = self.dispatch_request()
         except Exception as e:
@@ -1279,3 +1289,10 @@ class Flask(App):
         else:
             where = ""
         self.logger.error(f"Exception{where}", exc_info=exc_info)
+
+
+_plain_preprocess_request = Flask.preprocess_request
+# The contexts skip calling these two when they would do nothing; they
+# compare against Flask's own to tell an override.
+_ctx_module._plain_do_teardown_request = Flask.do_teardown_request
+_ctx_module._plain_do_teardown_appcontext = Flask.do_teardown_appcontext

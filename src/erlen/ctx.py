@@ -28,6 +28,10 @@ if t.TYPE_CHECKING:  # pragma: no cover
     from .wrappers import Request
 
 _sentinel = object()
+# Flask.do_teardown_request and do_teardown_appcontext, set by app.py once
+# the class exists (this module is imported first).
+_plain_do_teardown_request: t.Any = None
+_plain_do_teardown_appcontext: t.Any = None
 _base_request_close = _BaseRequest.close
 # The attribute of a werkzeug Map that holds its remembered matches.
 _MATCH_MEMO = "_erlen_match_memo"
@@ -238,7 +242,18 @@ class AppContext:
         tokens = self._cv_tokens
         app = self.app
         try:
-            if len(tokens) == 1 and not self._teardown_holds:
+            # PERF: without teardown functions, receivers or an override,
+            # do_teardown_appcontext() has nothing to do: it is not called.
+            if (
+                len(tokens) == 1
+                and not self._teardown_holds
+                and (
+                    app.teardown_appcontext_funcs
+                    or _signals.appcontext_tearing_down.receivers
+                    or type(app).do_teardown_appcontext
+                    is not _plain_do_teardown_appcontext
+                )
+            ):
                 if exc is _sentinel:
                     exc = sys.exc_info()[1]
                 app.do_teardown_appcontext(exc)
@@ -442,7 +457,14 @@ class RequestContext:
             if last and not self._teardown_holds:
                 if exc is _sentinel:
                     exc = sys.exc_info()[1]
-                self.app.do_teardown_request(exc)
+                app = self.app
+                # PERF: as in AppContext.pop(), an empty teardown is skipped.
+                if (
+                    app.teardown_request_funcs
+                    or _signals.request_tearing_down.receivers
+                    or type(app).do_teardown_request is not _plain_do_teardown_request
+                ):
+                    app.do_teardown_request(exc)
                 # PERF: werkzeug's close() only closes uploaded files, so it
                 # is skipped when the form was never parsed.
                 close = getattr(request, "close", None)
