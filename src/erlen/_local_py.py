@@ -255,13 +255,13 @@ def _forward(func: t.Callable[..., t.Any], fallback: t.Callable[..., t.Any] | No
     if fallback is None:
 
         def method(self: t.Any, *args: t.Any) -> t.Any:
-            return func(self._get_current_object(), *args)
+            return func(_getter_of(self)(), *args)
 
     else:
 
         def method(self: t.Any, *args: t.Any) -> t.Any:
             try:
-                obj = self._get_current_object()
+                obj = _getter_of(self)()
             except RuntimeError:
                 return fallback(self)
             return func(obj, *args)
@@ -273,14 +273,14 @@ def _method(attr: str) -> t.Any:
     """A special method that calls the target's own method of that name."""
 
     def method(self: t.Any, *args: t.Any) -> t.Any:
-        return getattr(self._get_current_object(), attr)(*args)
+        return getattr(_getter_of(self)(), attr)(*args)
 
     return method
 
 
 def _reflected(func: t.Callable[[t.Any, t.Any], t.Any]) -> t.Any:
     def method(self: t.Any, other: t.Any) -> t.Any:
-        return func(other, self._get_current_object())
+        return func(other, _getter_of(self)())
 
     return method
 
@@ -289,7 +289,7 @@ def _inplace(func: t.Callable[[t.Any, t.Any], t.Any]) -> t.Any:
     # As in werkzeug: the operation is applied to the target, and the
     # statement ``proxy += x`` keeps the name bound to the proxy.
     def method(self: t.Any, other: t.Any) -> t.Any:
-        func(self._get_current_object(), other)
+        func(_getter_of(self)(), other)
         return self
 
     return method
@@ -334,14 +334,14 @@ class LocalProxy(t.Generic[T]):
 
     def __repr__(self) -> str:
         try:
-            obj = self._get_current_object()
+            obj = _getter_of(self)()
         except RuntimeError:
             return f"<{type(self).__name__} unbound>"
         return repr(obj)
 
     def __bool__(self) -> bool:
         try:
-            obj = self._get_current_object()
+            obj = _getter_of(self)()
         except RuntimeError:
             return False
         return bool(obj)
@@ -355,10 +355,10 @@ class LocalProxy(t.Generic[T]):
         return _own_attribute(self, name)
 
     def __setattr__(self, name: str, value: t.Any) -> None:
-        setattr(self._get_current_object(), name, value)
+        setattr(_getter_of(self)(), name, value)
 
     def __delattr__(self, name: str) -> None:
-        delattr(self._get_current_object(), name)
+        delattr(_getter_of(self)(), name)
 
     __dir__ = _forward(dir, lambda self: [])
     __str__ = _forward(str)
@@ -373,13 +373,13 @@ class LocalProxy(t.Generic[T]):
     __ge__ = _forward(operator.ge)
 
     def __instancecheck__(self, other: t.Any) -> bool:
-        return isinstance(other, self._get_current_object())
+        return isinstance(other, _getter_of(self)())
 
     def __subclasscheck__(self, other: t.Any) -> bool:
-        return issubclass(other, self._get_current_object())
+        return issubclass(other, _getter_of(self)())
 
     def __call__(self, *args: t.Any, **kwargs: t.Any) -> t.Any:
-        return self._get_current_object()(*args, **kwargs)
+        return _getter_of(self)()(*args, **kwargs)
 
     __len__ = _forward(len)
     __length_hint__ = _forward(operator.length_hint)
@@ -462,6 +462,8 @@ class LocalProxy(t.Generic[T]):
     __deepcopy__ = _forward(copy.deepcopy)
 
 
+# PERF: the proxy's own slots, read without going through its Python-level
+# __getattribute__ (the special methods above use these too).
 _getter_of = LocalProxy._get_current_object.__get__  # type: ignore[attr-defined]
 _wrapped_of = LocalProxy._LocalProxy__wrapped.__get__  # type: ignore[attr-defined]
 _CLASS_DOC = LocalProxy.__doc__
