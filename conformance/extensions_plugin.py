@@ -1,4 +1,5 @@
-"""pytest plugin for the extension conformance runs (``extensions.py``).
+"""pytest plugin for the conformance runs (``flask_suite.py`` and
+``extensions.py``).
 
 Unless ``ERLEN_CONFORMANCE_REAL_FLASK=1`` is set, it installs the ``flask``
 alias before the extension's conftest or tests import anything, so the suite

@@ -85,7 +85,7 @@ def run_suite(tree: Path, extra: list[str]) -> dict[str, str]:
             ),
         }
         # NOTE: the plugin must load before Flask's conftest imports flask.
-        cmd = [sys.executable, "-m", "pytest", "tests", "-p", "erlen_as_flask_plugin",
+        cmd = [sys.executable, "-m", "pytest", "tests", "-p", "extensions_plugin",
                "-p", "no:cacheprovider", "-q", "--no-header", "-rN", *extra]
         proc = subprocess.run(cmd, cwd=tree, env=env)
         if not out.exists():
