@@ -1175,20 +1175,30 @@ class Flask(App):
         if teardown:
             req_ctx = _cv_request.get(None)
             bps = _blueprints_of(req_ctx.request) if req_ctx is not None else ()
-            lists = _bp_first(teardown, bps)
-            for funcs in lists:
-                for func in reversed(funcs):
-                    try:
-                        self._sync(func)(exc)
-                    except Exception as e:
-                        if first_error is None:
-                            first_error = e
+            for funcs in _bp_first(teardown, bps):
+                error = self._call_every_teardown(reversed(funcs), exc)
+                if first_error is None:
+                    first_error = error
         if _signals.request_tearing_down.receivers:
             _signals.request_tearing_down.send(
                 self, _async_wrapper=self.ensure_sync, exc=exc
             )
         if first_error is not None:
             raise first_error
+
+    def _call_every_teardown(
+        self, funcs: t.Iterable[t.Callable[..., t.Any]], exc: BaseException | None
+    ) -> Exception | None:
+        """Call each teardown function with ``exc``, even after one raised;
+        return the first error (the caller raises it once all have run)."""
+        first_error: Exception | None = None
+        for func in funcs:
+            try:
+                self._sync(func)(exc)
+            except Exception as e:
+                if first_error is None:
+                    first_error = e
+        return first_error
 
     def do_teardown_appcontext(self, exc: BaseException | None = _sentinel) -> None:  # type: ignore[assignment]
         """Run the ``teardown_appcontext`` functions in reverse registration
@@ -1199,13 +1209,9 @@ class Flask(App):
         """
         if exc is _sentinel:
             exc = sys.exc_info()[1]
-        first_error: BaseException | None = None
-        for func in reversed(self.teardown_appcontext_funcs):
-            try:
-                self._sync(func)(exc)
-            except Exception as e:
-                if first_error is None:
-                    first_error = e
+        first_error = self._call_every_teardown(
+            reversed(self.teardown_appcontext_funcs), exc
+        )
         if _signals.appcontext_tearing_down.receivers:
             _signals.appcontext_tearing_down.send(
                 self, _async_wrapper=self.ensure_sync, exc=exc
