@@ -73,8 +73,12 @@ def test_no_binding_or_matching_for_a_known_static_url(hello):
     names = {n for _, n in calls}
     assert "bind_to_environ" not in names
     assert not any(f.endswith(os.path.join("routing", "matcher.py")) for f, _ in calls)
-    # One adapter, for the request: the app context does not build one.
-    assert _own(calls)[("app.py", "create_url_adapter")] == 1
+    # One binding, for the request: the app context does not bind. The
+    # match is remembered, so no adapter is built either.
+    own = _own(calls)
+    assert own[("app.py", "_bind_request")] == 1
+    assert ("app.py", "create_url_adapter") not in own
+    assert ("ctx.py", "_adapter_for") not in own
 
 
 def test_dynamic_url_still_matched_each_time(hello):

@@ -401,3 +401,21 @@ def test_app_context_url_adapter_follows_config_and_can_be_set(app):
     app.config["SERVER_NAME"] = "srv.test"
     with app.app_context() as ctx:
         assert ctx.url_adapter.server_name == "srv.test"
+
+
+def test_g_is_made_on_first_read_and_can_be_replaced(app):
+    made = []
+
+    class G(erlen.ctx._AppCtxGlobals):
+        def __init__(self):
+            made.append(self)
+
+    app.app_ctx_globals_class = G
+    ctx = app.app_context()
+    assert "g" not in vars(ctx) and made == []
+    with ctx:
+        assert erlen.g._get_current_object() is made[0]
+        assert ctx.g is made[0]
+        ctx.g = replacement = G()
+        assert erlen.g._get_current_object() is replacement
+    assert len(made) == 2

@@ -35,7 +35,8 @@ def _memo(app):
 def test_dynamic_matches_are_remembered_with_builtin_converters(app):
     client = app.test_client()
     assert client.get("/item/1/a/b").data == b"1 a/b"
-    assert any(isinstance(k, tuple) and k[4] == "/item/1/a/b" for k in _memo(app))
+    # The key is the request's binding: (template adapter, path, method).
+    assert any(isinstance(k, tuple) and k[1:] == ("/item/1/a/b", "GET") for k in _memo(app))
     assert client.get("/item/1/a/b").data == b"1 a/b"
     assert client.get("/item/2/c").data == b"2 c"
     key = uuid.uuid4()
@@ -78,7 +79,7 @@ def test_a_custom_converter_anywhere_turns_dynamic_memo_off(app):
         assert client.get("/item/3/y").data == b"3 y"
     assert calls == ["x", "x"]
     assert not any(
-        isinstance(k, tuple) and k[4] in ("/t/x", "/item/3/y") for k in _memo(app)
+        isinstance(k, tuple) and k[1] in ("/t/x", "/item/3/y") for k in _memo(app)
     )
 
 
@@ -107,3 +108,48 @@ def test_redirects_and_errors_are_not_remembered(app):
         assert client.get("/dir/1").status_code == 308
         assert client.get("/item/x/y").status_code == 404
     assert client.get("/dir/1/").data == b"1"
+
+
+def test_a_remembered_match_builds_the_adapter_only_when_read(app):
+    """The request's adapter is made on first read, equal to the one
+    create_url_adapter() gives, and a set adapter is used as it is."""
+    client = app.test_client()
+    client.get("/item/1/a")  # remembered from now on
+    with app.test_request_context("/item/1/a?x=%C3%A9") as ctx:
+        assert "url_adapter" not in vars(ctx)
+        assert erlen.request.view_args == {"item_id": 1, "rest": "a"}
+        adapter = ctx.url_adapter
+        assert ctx.url_adapter is adapter  # kept once made
+        fresh = app.create_url_adapter(erlen.request)
+        assert fresh is not adapter
+        for name in ("path_info", "default_method", "query_args", "server_name",
+                     "script_name", "url_scheme", "subdomain", "map"):
+            assert getattr(adapter, name) == getattr(fresh, name), name
+        assert adapter.query_args == "x=%C3%A9"
+        assert erlen.url_for("item", item_id=2, rest="b") == "/item/2/b"
+        ctx.url_adapter = None
+        assert ctx.url_adapter is None
+
+
+def test_an_overridden_create_url_adapter_is_still_called():
+    seen = []
+
+    class App(erlen.Flask):
+        def create_url_adapter(self, request):
+            seen.append(request)
+            return super().create_url_adapter(request)
+
+    app = App(__name__)
+    app.add_url_rule("/", "index", lambda: "ok")
+    client = app.test_client()
+    for _ in range(2):
+        assert client.get("/").data == b"ok"
+    assert len(seen) == 2
+
+
+def test_untrusted_host_is_a_400_with_no_adapter(app):
+    app.config["TRUSTED_HOSTS"] = ["good.test"]
+    assert app.test_client().get("/item/1/a", base_url="http://bad.test").status_code == 400
+    with app.test_request_context("/item/1/a", base_url="http://bad.test") as ctx:
+        assert ctx.url_adapter is None
+        assert erlen.request.routing_exception.code == 400

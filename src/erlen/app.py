@@ -38,6 +38,7 @@ from . import ctx as _ctx_module
 from . import signals as _signals
 from .ctx import AppContext
 from .ctx import RequestContext
+from .ctx import _adapter_for
 from .globals import _cv_app
 from .globals import _cv_request
 from .globals import g
@@ -65,10 +66,10 @@ if t.TYPE_CHECKING:  # pragma: no cover
 T = t.TypeVar("T", bound=t.Callable[..., t.Any])
 
 _CO_COROUTINE = inspect.CO_COROUTINE
-_new_adapter = object.__new__
 _SAFE_METHODS = frozenset(("GET", "HEAD", "OPTIONS"))
 # Characters left as they are in a URL fragment.
 _ANCHOR_SAFE = "%!#$&'()*+,/:;=?@"
+
 
 
 @lru_cache(maxsize=512)
@@ -717,6 +718,78 @@ class Flask(App):
 
     # URLs
 
+    def _bind_request(self, request: Request) -> t.Any:
+        """What :meth:`create_url_adapter` binds a request's adapter from:
+        ``(template, path_info, method)`` for a werkzeug ``Map``, where the
+        template is the adapter bound for the request's host, script root
+        and scheme (see :func:`_adapter_for`); or a custom map's own
+        adapter. Raises the 400 of an untrusted host.
+
+        PERF: the triple is also the key of the map's remembered matches,
+        so a request whose match is remembered never builds an adapter: the
+        request context makes one when something first reads it (url_for).
+        """
+        config = self.config
+        trusted_hosts = config["TRUSTED_HOSTS"]
+        if trusted_hosts is not None:
+            request.trusted_hosts = trusted_hosts
+        if request.trusted_hosts is not None:
+            # Werkzeug's adapter does not check trusted hosts; computing
+            # the host now raises a 400 for an untrusted one.
+            request.host = get_host(request.environ, request.trusted_hosts)  # type: ignore[misc]
+        url_map = self.url_map
+        subdomain = None
+        server_name = config["SERVER_NAME"]
+        if url_map.host_matching:
+            server_name = None
+        elif not self.subdomain_matching:
+            subdomain = url_map.default_subdomain or ""
+        elif server_name is not None:
+            subdomain = _current_subdomain(request.environ, server_name)
+
+        environ = request.environ
+        if type(url_map) is not Map:
+            # A custom map may bind differently: leave it to its own.
+            return url_map.bind_to_environ(
+                environ, server_name=server_name, subdomain=subdomain
+            )
+        # PERF: binding to an environ costs some thirty calls, and all but
+        # the path, method and query depend only on the host, script
+        # root and scheme. The adapter bound for those is kept as a
+        # template, and each request's adapter is a shallow copy of it
+        # with its own path, method and query.
+        host = environ.get("HTTP_HOST")
+        if host is None:  # werkzeug then takes SERVER_NAME and SERVER_PORT
+            host = (environ.get("SERVER_NAME"), environ.get("SERVER_PORT"))
+        upgrade = environ.get("HTTP_UPGRADE")
+        if upgrade is not None:  # the Connection header matters only then
+            upgrade = (upgrade, environ.get("HTTP_CONNECTION"))
+        key = (
+            host,
+            environ.get("wsgi.url_scheme"),
+            environ.get("SCRIPT_NAME"),
+            upgrade,
+            server_name,
+            subdomain,
+        )
+        cache = self._adapter_cache
+        template = cache.get(key)
+        if template is None or template.map is not url_map:
+            template = url_map.bind_to_environ(
+                environ, server_name=server_name, subdomain=subdomain
+            )
+            if len(cache) >= 256:  # hosts come from clients: stay bounded
+                cache.clear()
+            cache[key] = template
+        # The same decoding werkzeug applies to WSGI strings (latin-1
+        # bytes read as UTF-8), which leaves ASCII as it is.
+        path_info = environ.get("PATH_INFO")
+        if path_info is None:
+            path_info = "/"
+        elif not path_info.isascii():
+            path_info = path_info.encode("latin1").decode(errors="replace")
+        return (template, path_info, environ["REQUEST_METHOD"])
+
     def create_url_adapter(self, request: Request | None) -> MapAdapter | None:
         """The URL adapter for ``request``, or for the app context (only
         with ``SERVER_NAME`` set) when ``request`` is ``None``.
@@ -724,75 +797,13 @@ class Flask(App):
         ``TRUSTED_HOSTS`` is checked here. Without ``host_matching`` or
         ``subdomain_matching`` the host does not take part in matching.
         """
-        config = self.config
         if request is not None:
-            trusted_hosts = config["TRUSTED_HOSTS"]
-            if trusted_hosts is not None:
-                request.trusted_hosts = trusted_hosts
-            if request.trusted_hosts is not None:
-                # Werkzeug's adapter does not check trusted hosts; computing
-                # the host now raises a 400 for an untrusted one.
-                request.host = get_host(request.environ, request.trusted_hosts)  # type: ignore[misc]
-            url_map = self.url_map
-            subdomain = None
-            server_name = config["SERVER_NAME"]
-            if url_map.host_matching:
-                server_name = None
-            elif not self.subdomain_matching:
-                subdomain = url_map.default_subdomain or ""
-            elif server_name is not None:
-                subdomain = _current_subdomain(request.environ, server_name)
+            bound = self._bind_request(request)
+            if type(bound) is tuple:
+                return _adapter_for(bound, request.environ)
+            return bound  # type: ignore[return-value]
 
-            environ = request.environ
-            if type(url_map) is not Map:
-                # A custom map may bind differently: leave it to its own.
-                return url_map.bind_to_environ(
-                    environ, server_name=server_name, subdomain=subdomain
-                )
-            # PERF: binding to an environ costs some thirty calls, and all but
-            # the path, method and query depend only on the host, script
-            # root and scheme. The adapter bound for those is kept, and each
-            # request gets a shallow copy with its own path, method and query.
-            host = environ.get("HTTP_HOST")
-            if host is None:  # werkzeug then takes SERVER_NAME and SERVER_PORT
-                host = (environ.get("SERVER_NAME"), environ.get("SERVER_PORT"))
-            upgrade = environ.get("HTTP_UPGRADE")
-            if upgrade is not None:  # the Connection header matters only then
-                upgrade = (upgrade, environ.get("HTTP_CONNECTION"))
-            key = (
-                host,
-                environ.get("wsgi.url_scheme"),
-                environ.get("SCRIPT_NAME"),
-                upgrade,
-                server_name,
-                subdomain,
-            )
-            cache = self._adapter_cache
-            template = cache.get(key)
-            if template is None or template.map is not url_map:
-                template = url_map.bind_to_environ(
-                    environ, server_name=server_name, subdomain=subdomain
-                )
-                if len(cache) >= 256:  # hosts come from clients: stay bounded
-                    cache.clear()
-                cache[key] = template
-            adapter = _new_adapter(type(template))
-            adapter.__dict__.update(template.__dict__)
-            # The same decoding werkzeug applies to WSGI strings (latin-1
-            # bytes read as UTF-8), which leaves ASCII as it is.
-            path_info = environ.get("PATH_INFO")
-            if path_info is None:
-                path_info = "/"
-            elif not path_info.isascii():
-                path_info = path_info.encode("latin1").decode(errors="replace")
-            adapter.path_info = path_info
-            adapter.default_method = environ["REQUEST_METHOD"]
-            query = environ.get("QUERY_STRING")
-            if query is not None and not query.isascii():
-                query = query.encode("latin1").decode(errors="replace")
-            adapter.query_args = query
-            return adapter
-
+        config = self.config
         if config["SERVER_NAME"] is not None:
             return self.url_map.bind(
                 config["SERVER_NAME"],
@@ -1302,3 +1313,4 @@ _plain_preprocess_request = Flask.preprocess_request
 # compare against Flask's own to tell an override.
 _ctx_module._plain_do_teardown_request = Flask.do_teardown_request
 _ctx_module._plain_do_teardown_appcontext = Flask.do_teardown_appcontext
+_ctx_module._plain_create_url_adapter = Flask.create_url_adapter

@@ -32,9 +32,11 @@ _sentinel = object()
 # the class exists (this module is imported first).
 _plain_do_teardown_request: t.Any = None
 _plain_do_teardown_appcontext: t.Any = None
+_plain_create_url_adapter: t.Any = None
 _base_request_close = _BaseRequest.close
 # The attribute of a werkzeug Map that holds its remembered matches.
 _MATCH_MEMO = "_erlen_match_memo"
+_new_adapter = object.__new__
 
 F = t.TypeVar("F", bound=t.Callable[..., t.Any])
 
@@ -74,6 +76,44 @@ def _pure_map(memo: dict[t.Any, t.Any], url_map: t.Any) -> bool:
             for converter in getattr(rule, "_converters", {None: None}).values()
         )
     return pure  # type: ignore[no-any-return]
+
+
+def _adapter_for(binding: tuple[t.Any, str, str], environ: WSGIEnvironment) -> MapAdapter:
+    """The request's adapter from what :meth:`Flask._bind_request` gave: a
+    shallow copy of the template with the request's path, method and query."""
+    template, path_info, method = binding
+    adapter = _new_adapter(type(template))
+    adapter.__dict__.update(template.__dict__)
+    adapter.path_info = path_info
+    adapter.default_method = method
+    query = environ.get("QUERY_STRING")
+    if query is not None and not query.isascii():
+        query = query.encode("latin1").decode(errors="replace")
+    adapter.query_args = query
+    return adapter  # type: ignore[no-any-return]
+
+
+class _OnFirstRead:
+    """A context attribute made by ``make(ctx)`` when it is first read and
+    then kept in the instance (setting it replaces it, as for a plain
+    attribute).
+
+    PERF: for what most requests never touch: the ``g`` of an app context,
+    the URL adapter of a request whose match is remembered.
+    """
+
+    def __init__(self, make: t.Callable[[t.Any], t.Any]) -> None:
+        self.make = make
+        self.__doc__ = make.__doc__
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, ctx: t.Any, owner: type | None = None) -> t.Any:
+        if ctx is None:
+            return self
+        value = ctx.__dict__[self.name] = self.make(ctx)
+        return value
 
 
 class _AppCtxGlobals:
@@ -203,8 +243,13 @@ class AppContext:
 
     def __init__(self, app: Flask) -> None:
         self.app = app
-        self.g: _AppCtxGlobals = app.app_ctx_globals_class()
         self._cv_tokens: list[contextvars.Token[AppContext]] = []
+
+    @_OnFirstRead
+    def g(self) -> _AppCtxGlobals:  # type: ignore[misc]
+        """The :data:`~erlen.g` namespace of this context (made on first
+        use: most requests never touch it)."""
+        return self.app.app_ctx_globals_class()  # type: ignore[no-any-return]
 
     # PERF: the adapter (which needs SERVER_NAME) is made on first use: most
     # app contexts are pushed by requests, which build URLs with their own.
@@ -298,6 +343,9 @@ class RequestContext:
     # stream_with_context body, or a test client's ``with`` block): while
     # there are any, its last pop leaves the teardown functions to them.
     _teardown_holds = 0
+    # What the app bound this request's URL adapter from, ``(template,
+    # path_info, method)``, while the adapter itself is not made yet.
+    _binding: tuple[MapAdapter, str, str] | None = None
 
     def __init__(
         self,
@@ -311,11 +359,20 @@ class RequestContext:
             request = app.request_class(environ)
             request.json_module = app.json
         self.request: Request = request
-        self.url_adapter = None
         try:
-            self.url_adapter = app.create_url_adapter(request)
+            if type(app).create_url_adapter is _plain_create_url_adapter:
+                bound = app._bind_request(request)
+                if type(bound) is tuple:
+                    # The adapter itself is made on first read; see
+                    # url_adapter and match_request().
+                    self._binding = bound
+                else:
+                    self.url_adapter = bound
+            else:
+                self.url_adapter = app.create_url_adapter(request)
         except HTTPException as e:
             request.routing_exception = e
+            self.url_adapter = None
         self.flashes: list[tuple[str, str]] | None = None
         # The session once opened. With the default cookie interface it is
         # opened on first use instead of on push; see push().
@@ -325,6 +382,15 @@ class RequestContext:
         self._cv_tokens: list[
             tuple[contextvars.Token[RequestContext], AppContext | None]
         ] = []
+
+    @_OnFirstRead
+    def url_adapter(self) -> MapAdapter | None:  # type: ignore[misc]
+        """The :class:`~werkzeug.routing.MapAdapter` bound to this request,
+        which matches its URL and builds URLs; ``None`` when binding failed."""
+        binding = self._binding
+        if binding is None:
+            return None
+        return _adapter_for(binding, self.request.environ)
 
     def copy(self) -> RequestContext:
         """A new context for the same request, app and session, to push in
@@ -376,15 +442,33 @@ class RequestContext:
     def match_request(self) -> None:
         """Match the URL, setting ``request.url_rule`` and ``view_args``, or
         keeping the routing error on ``request.routing_exception``."""
-        adapter = self.url_adapter
         request = self.request
+        binding = self._binding
         memo = key = None
-        if type(adapter) is MapAdapter:
-            # PERF: a rule without arguments always matches the same way for
-            # the same map, host, path and method, so its match is kept on
-            # the map until it gets new rules (converters of other rules may
-            # have side effects, so only argument-free matches are kept).
-            url_map = adapter.map
+        # PERF: a rule without arguments always matches the same way for the
+        # same map, host, path and method, so its match is kept on the map
+        # until it gets new rules (converters of other rules may have side
+        # effects, so matches with arguments are kept only when every
+        # converter of the map is werkzeug's own; see _pure_map()).
+        if binding is not None and "url_adapter" not in self.__dict__:
+            # The adapter is not made yet, and a remembered match needs
+            # none: the binding (template, path, method) is the key.
+            adapter = None
+            url_map = binding[0].map
+            key = binding
+        else:
+            adapter = self.url_adapter
+            if type(adapter) is MapAdapter:
+                url_map = adapter.map
+                key = (
+                    adapter.server_name,
+                    adapter.subdomain,
+                    adapter.script_name,
+                    adapter.url_scheme,
+                    adapter.path_info,
+                    adapter.default_method,
+                )
+        if key is not None:
             memo = url_map.__dict__.get(_MATCH_MEMO)
             if memo is None:
                 memo = url_map.__dict__[_MATCH_MEMO] = {}
@@ -392,19 +476,13 @@ class RequestContext:
                 # Rules were added to the map directly since it last sorted
                 # them; add_url_rule() empties the memo itself.
                 memo.clear()
-            key = (
-                adapter.server_name,
-                adapter.subdomain,
-                adapter.script_name,
-                adapter.url_scheme,
-                adapter.path_info,
-                adapter.default_method,
-            )
             hit = memo.get(key)
             if hit is not None:
                 request.url_rule = hit[0]
                 request.view_args = dict(hit[1])
                 return
+            if adapter is None:
+                adapter = self.url_adapter
         try:
             rule, view_args = adapter.match(return_rule=True)  # type: ignore[union-attr]
         except HTTPException as e:
@@ -412,7 +490,7 @@ class RequestContext:
         else:
             request.url_rule = rule
             request.view_args = view_args
-            if memo is not None and (not rule.arguments or _pure_map(memo, adapter.map)):
+            if memo is not None and (not rule.arguments or _pure_map(memo, url_map)):
                 if len(memo) >= 1024:  # paths and hosts come from clients
                     memo.clear()
                 memo[key] = (rule, dict(view_args))
@@ -442,8 +520,12 @@ class RequestContext:
             else:
                 self._open_session()
 
-        # After the session, so that URL converters can use it.
-        if self.url_adapter is not None:
+        # After the session, so that URL converters can use it. (Reading
+        # url_adapter would make the adapter that match_request() may not
+        # need.)
+        if (
+            self._binding is not None and "url_adapter" not in self.__dict__
+        ) or self.url_adapter is not None:
             self.match_request()
 
     def pop(self, exc: BaseException | None = _sentinel) -> None:  # type: ignore[assignment]
