@@ -14,6 +14,7 @@ from werkzeug.routing import MapAdapter
 from werkzeug.wrappers import Request as _BaseRequest
 
 from . import signals as _signals
+from ._lazy import OnFirstRead
 from .globals import _cv_app
 from .globals import _cv_request
 from .sessions import SecureCookieSessionInterface as _SecureCookieSessionInterface
@@ -91,29 +92,6 @@ def _adapter_for(binding: tuple[t.Any, str, str], environ: WSGIEnvironment) -> M
         query = query.encode("latin1").decode(errors="replace")
     adapter.query_args = query
     return adapter  # type: ignore[no-any-return]
-
-
-class _OnFirstRead:
-    """A context attribute made by ``make(ctx)`` when it is first read and
-    then kept in the instance (setting it replaces it, as for a plain
-    attribute).
-
-    PERF: for what most requests never touch: the ``g`` of an app context,
-    the URL adapter of a request whose match is remembered.
-    """
-
-    def __init__(self, make: t.Callable[[t.Any], t.Any]) -> None:
-        self.make = make
-        self.__doc__ = make.__doc__
-
-    def __set_name__(self, owner: type, name: str) -> None:
-        self.name = name
-
-    def __get__(self, ctx: t.Any, owner: type | None = None) -> t.Any:
-        if ctx is None:
-            return self
-        value = ctx.__dict__[self.name] = self.make(ctx)
-        return value
 
 
 class _AppCtxGlobals:
@@ -245,7 +223,7 @@ class AppContext:
         self.app = app
         self._cv_tokens: list[contextvars.Token[AppContext]] = []
 
-    @_OnFirstRead
+    @OnFirstRead
     def g(self) -> _AppCtxGlobals:  # type: ignore[misc]
         """The :data:`~erlen.g` namespace of this context (made on first
         use: most requests never touch it)."""
@@ -346,6 +324,14 @@ class RequestContext:
     # What the app bound this request's URL adapter from, ``(template,
     # path_info, method)``, while the adapter itself is not made yet.
     _binding: tuple[MapAdapter, str, str] | None = None
+    # PERF: these start as class attributes, which a request that never
+    # flashes or opens its session never replaces.
+    #: The flashed messages once read, by :func:`~erlen.get_flashed_messages`.
+    flashes: list[tuple[str, str]] | None = None
+    # The session once opened. With the default cookie interface it is
+    # opened on first use instead of on push; see push().
+    _sess: SessionMixin | None = None
+    _lazy_session = False
 
     def __init__(
         self,
@@ -373,17 +359,14 @@ class RequestContext:
         except HTTPException as e:
             request.routing_exception = e
             self.url_adapter = None
-        self.flashes: list[tuple[str, str]] | None = None
-        # The session once opened. With the default cookie interface it is
-        # opened on first use instead of on push; see push().
-        self._sess: SessionMixin | None = session
-        self._lazy_session = False
+        if session is not None:
+            self._sess = session
         self._after_request_functions: list[t.Callable[..., t.Any]] = []
         self._cv_tokens: list[
             tuple[contextvars.Token[RequestContext], AppContext | None]
         ] = []
 
-    @_OnFirstRead
+    @OnFirstRead
     def url_adapter(self) -> MapAdapter | None:  # type: ignore[misc]
         """The :class:`~werkzeug.routing.MapAdapter` bound to this request,
         which matches its URL and builds URLs; ``None`` when binding failed."""
