@@ -65,6 +65,8 @@ def _environs():
 def test_request_matches_werkzeug(environ, populate, shallow):
     ours = Request(dict(environ), populate, shallow)
     theirs = WRequest(dict(environ), populate, shallow)
+    # Only what every request reads is set at once; the rest on first read.
+    assert set(ours.__dict__) == {"method", "environ", "shallow"}
     for name in REQUEST_ATTRS:
         assert getattr(ours, name) == getattr(theirs, name), name
     assert type(ours.headers) is EnvironHeaders
@@ -73,7 +75,22 @@ def test_request_matches_werkzeug(environ, populate, shallow):
     assert ours.headers.environ is ours.environ
     assert ("werkzeug.request" in ours.environ) == ("werkzeug.request" in theirs.environ)
     assert ours.url == theirs.url
-    assert list(ours.__dict__) == list(theirs.__dict__)
+    # Once read, the instance holds what werkzeug's constructor sets.
+    assert set(ours.__dict__) == set(theirs.__dict__)
+    for name, value in theirs.__dict__.items():
+        if name not in ("environ", "headers"):
+            assert ours.__dict__[name] == value, name
+
+
+def test_request_attributes_can_be_set_before_and_after_first_read():
+    req = Request(EnvironBuilder("/a").get_environ())
+    req.path = "/set"
+    assert req.path == "/set"  # a set value is never replaced
+    assert req.scheme == "http"
+    req.scheme = "https"
+    assert req.scheme == "https" and req.url.startswith("https://")
+    del req.scheme  # deleting a read value reads it again from the environ
+    assert req.scheme == "http"
 
 
 def test_request_subclass_init_still_runs():

@@ -19,6 +19,7 @@ from werkzeug.wrappers import Request as RequestBase
 from werkzeug.wrappers import Response as ResponseBase
 
 from . import json
+from ._lazy import OnFirstRead
 from .globals import _cv_app
 
 if t.TYPE_CHECKING:  # pragma: no cover
@@ -152,40 +153,74 @@ class Request(RequestBase):
             return
         # PERF: werkzeug's constructor spends seven Python calls (its sansio
         # base, _get_server, two decoding helpers, EnvironHeaders and
-        # Headers) on what is a handful of environ reads. The same
-        # attributes, with the same values in the same order, set inline;
-        # the WSGI strings' latin-1 -> UTF-8 decoding is skipped for ASCII,
-        # where it is the identity.
-        get = environ.get
-        self.method = get("REQUEST_METHOD", "GET").upper()
-        self.scheme = get("wsgi.url_scheme", "http")
-        name = get("SERVER_NAME")
-        if name is None:
-            self.server = None
-        else:
-            try:
-                port: int | None = int(get("SERVER_PORT", None))
-            except (TypeError, ValueError):  # a unix socket
-                port = None
-            self.server = (name, port)
-        root_path = get("SCRIPT_NAME") or ""
-        if not root_path.isascii():
-            root_path = root_path.encode("latin1").decode(errors="replace")
-        self.root_path = root_path.rstrip("/")
-        path = get("PATH_INFO") or ""
-        if not path.isascii():
-            path = path.encode("latin1").decode(errors="replace")
-        self.path = "/" + path.lstrip("/")
-        self.query_string = get("QUERY_STRING", "").encode("latin1")
-        headers = _new(EnvironHeaders)
-        headers._list = []
-        headers.environ = environ
-        self.headers = headers
-        self.remote_addr = get("REMOTE_ADDR")
+        # Headers) on what is a handful of environ reads, most of which a
+        # request never looks at. Here only the method (which every
+        # dispatch reads) is set; the other attributes werkzeug sets are
+        # read from the environ when first used, with the same values (see
+        # below). The WSGI strings' latin-1 -> UTF-8 decoding is skipped
+        # for ASCII, where it is the identity.
+        self.method = environ.get("REQUEST_METHOD", "GET").upper()
         self.environ = environ
         self.shallow = shallow
         if populate_request and not shallow:
             environ["werkzeug.request"] = self
+
+    # What werkzeug's constructor sets, made on first read (an explicitly
+    # set value is kept as it is).
+
+    @OnFirstRead
+    def scheme(self) -> str:  # type: ignore[override]
+        """The URL scheme of the request, ``http`` or ``https``."""
+        return self.environ.get("wsgi.url_scheme", "http")  # type: ignore[no-any-return]
+
+    @OnFirstRead
+    def server(self) -> tuple[str, int | None] | None:  # type: ignore[override]
+        """The server's ``(host, port)``; the port is ``None`` for a unix
+        socket, and the whole is ``None`` when the server did not say."""
+        get = self.environ.get
+        name = get("SERVER_NAME")
+        if name is None:
+            return None
+        try:
+            port: int | None = int(get("SERVER_PORT", None))
+        except (TypeError, ValueError):  # a unix socket
+            port = None
+        return (name, port)
+
+    @OnFirstRead
+    def root_path(self) -> str:  # type: ignore[override]
+        """The prefix the app is mounted under, without a trailing slash."""
+        root_path = self.environ.get("SCRIPT_NAME") or ""
+        if not root_path.isascii():
+            root_path = root_path.encode("latin1").decode(errors="replace")
+        return root_path.rstrip("/")  # type: ignore[no-any-return]
+
+    @OnFirstRead
+    def path(self) -> str:  # type: ignore[override]
+        """The path part of the URL after :attr:`root_path`, starting with
+        a slash."""
+        path = self.environ.get("PATH_INFO") or ""
+        if not path.isascii():
+            path = path.encode("latin1").decode(errors="replace")
+        return "/" + path.lstrip("/")  # type: ignore[no-any-return]
+
+    @OnFirstRead
+    def query_string(self) -> bytes:  # type: ignore[override]
+        """The part of the URL after the ``?``, as raw bytes."""
+        return self.environ.get("QUERY_STRING", "").encode("latin1")  # type: ignore[no-any-return]
+
+    @OnFirstRead
+    def headers(self) -> EnvironHeaders:  # type: ignore[override]
+        """The request headers, read from the environ."""
+        headers = _new(EnvironHeaders)
+        headers._list = []
+        headers.environ = self.environ
+        return headers  # type: ignore[no-any-return]
+
+    @OnFirstRead
+    def remote_addr(self) -> str | None:  # type: ignore[override]
+        """The client's address, as the server gives it."""
+        return self.environ.get("REMOTE_ADDR")  # type: ignore[no-any-return]
 
     @property
     def max_content_length(self) -> int | None:  # type: ignore[override]
