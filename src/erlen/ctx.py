@@ -531,13 +531,15 @@ class RequestContext:
                 ):
                     app.do_teardown_request(exc)
                 # PERF: werkzeug's close() only closes uploaded files, so it
-                # is skipped when the form was never parsed.
-                close = getattr(request, "close", None)
-                if close is not None and (
+                # is skipped (without making a bound method) when the form
+                # was never parsed.
+                if (
                     "files" in request.__dict__
-                    or type(request).close is not _base_request_close
+                    or getattr(type(request), "close", None) is not _base_request_close
                 ):
-                    close()
+                    close = getattr(request, "close", None)
+                    if close is not None:
+                        close()
         finally:
             ctx = _cv_request.get(None)
             app_ctx = None
