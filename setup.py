@@ -17,8 +17,9 @@ REQUIRE_EXTENSIONS = (
     os.environ.get("ERLEN_REQUIRE_EXTENSIONS", "") not in ("", "0")
     or os.environ.get("CIBUILDWHEEL", "") == "1"
 )
-# Each _speedups/NAME_c.pyx builds the module erlen.NAME_c.
-SPEEDUPS = ["_local_c"]
+# Each _speedups/NAME_c.pyx builds the module erlen.NAME_c: the
+# context-local core, and the class checks of the request fast paths.
+SPEEDUPS = ["_local_c", "_classes_c"]
 
 
 class OptionalBuildExt(build_ext):
@@ -36,9 +37,14 @@ class OptionalBuildExt(build_ext):
         except Exception as exc:  # noqa: BLE001 - any compiler failure
             self._give_up(exc)
 
+    warned = False
+
     def _give_up(self, exc):
         if REQUIRE_EXTENSIONS:
             raise
+        if OptionalBuildExt.warned:  # one warning, however many modules fail
+            return
+        OptionalBuildExt.warned = True
         print(
             "WARNING: erlen's compiled core could not be built "
             f"({type(exc).__name__}: {exc}); installing the pure-Python "

@@ -1,0 +1,4 @@
+from ._classes_py import Unchanged as Unchanged
+from ._classes_py import type_version as type_version
+
+__all__ = ["Unchanged", "type_version"]

@@ -1,0 +1,97 @@
+"""``erlen._overrides``: ``type_version`` and the ``Unchanged`` class check
+that wsgi_app's and Response's fast paths use, on the compiled module and
+its pure-Python twin."""
+
+from __future__ import annotations
+
+import importlib
+import os
+
+import pytest
+
+MODULES = {"cython": "erlen._classes_c", "python": "erlen._classes_py"}
+
+
+@pytest.fixture(params=list(MODULES), ids=list(MODULES))
+def classes(request):
+    try:
+        return importlib.import_module(MODULES[request.param])
+    except ImportError as exc:
+        if request.param == "python" or os.environ.get("CI"):
+            raise
+        pytest.skip(f"compiled module not built: {exc}")
+
+
+def test_non_classes_are_rejected(classes):
+    with pytest.raises(TypeError, match="expected a class"):
+        classes.type_version(object())
+    with pytest.raises(TypeError, match="expected a class"):
+        classes.Unchanged(object, "__init__")(object())
+
+
+def test_type_version_changes_when_the_class_or_a_base_changes(classes):
+    class Base:
+        x = 1
+
+    class Child(Base):
+        pass
+
+    Child.x  # a lookup assigns a version
+    first = classes.type_version(Child)
+    if classes.__name__ == "erlen._classes_py":
+        assert first == 0  # the twin cannot read versions: always "none"
+        return
+    assert first != 0
+    assert classes.type_version(Child) == first  # stable while unchanged
+    Base.x = 2  # changing a base changes the subclass's version
+    Child.x
+    second = classes.type_version(Child)
+    assert second not in (0, first)
+    Child.y = 3
+    Child.y
+    assert classes.type_version(Child) not in (0, second)
+
+
+def test_unchanged_sees_overrides_and_later_patches(classes):
+    class Base:
+        def a(self):
+            return 1
+
+        def b(self):
+            return 2
+
+    check = classes.Unchanged(Base, "a", "b")
+
+    class Plain(Base):
+        pass
+
+    class Overrides(Base):
+        def b(self):
+            return 3
+
+    assert check(Base) and check(Plain)
+    assert check(Plain)  # asked again (remembered by the compiled module)
+    if classes.__name__ == "erlen._classes_c":
+        assert Plain in check.known
+    assert not check(Overrides)
+    # Patching the class, or its base, after a remembered answer is seen.
+    Plain.a = lambda self: 4
+    assert not check(Plain)
+    del Plain.a
+    assert check(Plain)
+    original = Base.b
+    Base.b = lambda self: 5
+    assert not check(Plain) and not check(Base)
+    Base.b = original
+    assert check(Plain)
+
+
+def test_unchanged_stays_bounded(classes):
+    class Base:
+        def a(self):
+            return 1
+
+    check = classes.Unchanged(Base, "a")
+    for _ in range(200):
+        assert check(type("Sub", (Base,), {}))
+    assert len(check.known) <= 64
