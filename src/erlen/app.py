@@ -39,6 +39,7 @@ from . import signals as _signals
 from .ctx import AppContext
 from .ctx import RequestContext
 from .ctx import _adapter_for
+from ._overrides import Unchanged
 from .globals import _cv_app
 from .globals import _cv_request
 from .globals import g
@@ -55,6 +56,7 @@ from .sessions import SecureCookieSessionInterface
 from .sessions import SessionInterface
 from .wrappers import Request
 from .wrappers import Response
+from .wrappers import send_text
 
 if t.TYPE_CHECKING:  # pragma: no cover
     from _typeshed.wsgi import StartResponse
@@ -927,7 +929,18 @@ class Flask(App):
         try:
             try:
                 ctx.push()
-                response = self.full_dispatch_request()
+                if _plain_flask(type(self)) and self.__dict__.keys().isdisjoint(_OVERRIDABLE):
+                    rv = self._dispatch_value(True)
+                    # PERF: a string with nothing to run on its response is
+                    # sent without making the response object; see
+                    # wrappers.send_text().
+                    if type(rv) is str and self._sends_text_directly(ctx):
+                        body = send_text(self.response_class, rv, environ, start_response)
+                        if body is not None:
+                            return body
+                    response = self.finalize_request(rv)
+                else:
+                    response = self.full_dispatch_request()
             except Exception as e:
                 error = e
                 response = self.handle_exception(e)
@@ -960,6 +973,13 @@ class Flask(App):
         ``request_started`` signal, :meth:`preprocess_request` and
         :meth:`dispatch_request`, with errors going to
         :meth:`handle_user_exception`; then :meth:`finalize_request`."""
+        return self.finalize_request(self._dispatch_value(False))
+
+    def _dispatch_value(self, plain: bool) -> t.Any:
+        """What :meth:`full_dispatch_request` finalizes: the value of the
+        view, of a ``before_request`` function that ended the request, or of
+        the error handler of what either raised. ``plain``: the app
+        overrides none of the methods in ``_OVERRIDABLE``."""
         if not self._got_first_request:
             self.try_trigger_before_first_request_functions()
             self._got_first_request = True
@@ -971,7 +991,11 @@ class Flask(App):
             if (
                 not self.url_value_preprocessors
                 and not self.before_request_funcs
-                and type(self).preprocess_request is _plain_preprocess_request
+                and (
+                    plain
+                    or type(self).preprocess_request is _plain_preprocess_request
+                    and "preprocess_request" not in self.__dict__
+                )
             ):
                 rv = None
             else:
@@ -980,7 +1004,21 @@ class Flask(App):
                 rv = self.dispatch_request()
         except Exception as e:
             rv = self.handle_user_exception(e)
-        return self.finalize_request(rv)
+        return rv
+
+    def _sends_text_directly(self, ctx: RequestContext) -> bool:
+        """Whether finalizing a string value would only make the default
+        response for it, in an app that overrides none of the methods in
+        ``_OVERRIDABLE``: no ``after_request`` or ``after_this_request``
+        functions, no ``request_finished`` receivers, and a session that
+        would not be saved."""
+        return (
+            not self.after_request_funcs
+            and not ctx._after_request_functions
+            and not _signals.request_finished.receivers
+            and ctx._sess is None
+            and (not ctx._lazy_session or "HTTP_COOKIE" not in ctx.request.environ)
+        )
 
     def preprocess_request(self) -> t.Any:
         """Run the URL value preprocessors, then the ``before_request``
@@ -1309,6 +1347,19 @@ class Flask(App):
 
 
 _plain_preprocess_request = Flask.preprocess_request
+# The methods wsgi_app's fast path stands in for. Replaced on the class (a
+# subclass, a patch) or on the app itself (``app.process_response = ...``),
+# they are called as usual.
+_OVERRIDABLE = frozenset(
+    (
+        "full_dispatch_request",
+        "preprocess_request",
+        "finalize_request",
+        "make_response",
+        "process_response",
+    )
+)
+_plain_flask = Unchanged(Flask, *_OVERRIDABLE)
 # The contexts skip calling these two when they would do nothing; they
 # compare against Flask's own to tell an override.
 _ctx_module._plain_do_teardown_request = Flask.do_teardown_request

@@ -20,6 +20,7 @@ from werkzeug.wrappers import Response as ResponseBase
 
 from . import json
 from ._lazy import OnFirstRead
+from ._overrides import Unchanged
 from .globals import _cv_app
 
 if t.TYPE_CHECKING:  # pragma: no cover
@@ -486,19 +487,7 @@ class Response(ResponseBase):
     ) -> t.Iterable[bytes]:
         """Send the status and headers through ``start_response`` and return
         the body iterable (see :meth:`werkzeug.wrappers.Response.__call__`)."""
-        cls = type(self)
-        if (
-            not _FAST
-            or self.direct_passthrough
-            or self._on_close
-            or cls.get_wsgi_response is not _base_get_wsgi_response
-            or cls.get_wsgi_headers is not _base_get_wsgi_headers
-            or cls.get_app_iter is not _base_get_app_iter
-            or cls.iter_encoded is not _base_iter_encoded
-            or cls.close is not _base_close
-            or cls.status is not _base_status
-            or cls.status_code is not _base_status_code
-        ):
+        if not _FAST or self.direct_passthrough or self._on_close or not _sends_plainly(type(self)):
             return _base_call(self, environ, start_response)
         # PERF: for a buffered body of bytes, sending it through werkzeug
         # costs some twenty Python calls: a copy of the headers rebuilt one
@@ -553,3 +542,58 @@ class Response(ResponseBase):
             return super().max_cookie_size
 
         return ctx.app.config["MAX_COOKIE_SIZE"]  # type: ignore[no-any-return]
+
+
+# Whether a response class sends itself as werkzeug's Response does: none of
+# the methods and properties Response.__call__'s fast path stands in for is
+# overridden or patched on it.
+_sends_plainly = Unchanged(
+    ResponseBase,
+    "get_wsgi_response",
+    "get_wsgi_headers",
+    "get_app_iter",
+    "iter_encoded",
+    "close",
+    "status",
+    "status_code",
+)
+# The same, and it also builds itself from a string as werkzeug does.
+_builds_and_sends_plainly = Unchanged(
+    ResponseBase, *_sends_plainly.expected, "set_data", "_clean_status"
+)
+
+
+def send_text(
+    cls: type[Response], text: str, environ: WSGIEnvironment, start_response: StartResponse
+) -> list[bytes] | None:
+    """Send ``text`` as ``cls(text)(environ, start_response)`` would, without
+    making the response object, and return the body; or return ``None``,
+    having sent nothing, when ``cls`` or the request needs the object (a
+    ``HEAD`` request, a status without a body, a customized class).
+
+    PERF: a view returning a string, with nothing to run on its response,
+    is most of what a simple app serves. Making the response and its
+    headers and sending them costs more than the rest of such a request
+    behind a real server (``bench/server.py``); this sends the same status,
+    headers and body directly.
+    """
+    if not _FAST or not _builds_and_sends_plainly(cls) or environ["REQUEST_METHOD"] == "HEAD":
+        return None
+    status = cls.default_status
+    if type(status) is not int:
+        return None
+    try:
+        status_line, code = _statuses[status]
+    except KeyError:
+        return None  # the constructor caches it on its first use
+    if code == 204 or code == 304 or 100 <= code < 200:
+        return None
+    body = text.encode()
+    headers = []
+    mimetype = cls.default_mimetype
+    if mimetype is not None:
+        headers.append(("Content-Type", _content_type(mimetype)))
+    if cls.automatically_set_content_length:
+        headers.append(("Content-Length", str(len(body))))
+    start_response(status_line, headers)
+    return [body]
