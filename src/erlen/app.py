@@ -73,7 +73,6 @@ _SAFE_METHODS = frozenset(("GET", "HEAD", "OPTIONS"))
 _ANCHOR_SAFE = "%!#$&'()*+,/:;=?@"
 
 
-
 @lru_cache(maxsize=512)
 def _chain_of(endpoint: str) -> tuple[str, ...]:
     """The blueprints of an endpoint, innermost first:
@@ -993,8 +992,10 @@ class Flask(App):
                 and not self.before_request_funcs
                 and (
                     plain
-                    or type(self).preprocess_request is _plain_preprocess_request
-                    and "preprocess_request" not in self.__dict__
+                    or (
+                        type(self).preprocess_request is _plain_preprocess_request
+                        and "preprocess_request" not in self.__dict__
+                    )
                 )
             ):
                 rv = None

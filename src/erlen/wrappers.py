@@ -36,14 +36,8 @@ _base_request_init = RequestBase.__init__
 _base_response_init = ResponseBase.__init__
 _base_set_data = ResponseBase.set_data
 _base_status = ResponseBase.status
-_base_status_code = ResponseBase.status_code
 _base_clean_status = ResponseBase._clean_status
 _base_call = ResponseBase.__call__
-_base_get_wsgi_response = ResponseBase.get_wsgi_response
-_base_get_wsgi_headers = ResponseBase.get_wsgi_headers
-_base_get_app_iter = ResponseBase.get_app_iter
-_base_iter_encoded = ResponseBase.iter_encoded
-_base_close = ResponseBase.close
 
 
 def _headers_are_a_list() -> bool:
