@@ -923,17 +923,29 @@ class Flask(App):
         """The WSGI application proper. :meth:`__call__` calls it, so that
         middleware can wrap it: ``app.wsgi_app = Middleware(app.wsgi_app)``.
         """
-        ctx = self.request_context(environ)
+        # PERF: an app that overrides none of the methods in _OVERRIDABLE
+        # (the usual case) takes the same steps without the calls to them.
+        plain = _plain_flask(type(self)) and self.__dict__.keys().isdisjoint(_OVERRIDABLE)
+        ctx = RequestContext(self, environ) if plain else self.request_context(environ)
         error: BaseException | None = None
         try:
             try:
                 ctx.push()
-                if _plain_flask(type(self)) and self.__dict__.keys().isdisjoint(_OVERRIDABLE):
+                if plain:
                     rv = self._dispatch_value(True)
                     # PERF: a string with nothing to run on its response is
-                    # sent without making the response object; see
-                    # wrappers.send_text().
-                    if type(rv) is str and self._sends_text_directly(ctx):
+                    # sent without making the response object (see
+                    # wrappers.send_text()): no after_request or
+                    # after_this_request functions, no request_finished
+                    # receivers, and a session that would not be saved.
+                    if (
+                        type(rv) is str
+                        and not self.after_request_funcs
+                        and not ctx._after_request_functions
+                        and not _signals.request_finished.receivers
+                        and ctx._sess is None
+                        and (not ctx._lazy_session or "HTTP_COOKIE" not in environ)
+                    ):
                         body = send_text(self.response_class, rv, environ, start_response)
                         if body is not None:
                             return body
@@ -1006,20 +1018,6 @@ class Flask(App):
         except Exception as e:
             rv = self.handle_user_exception(e)
         return rv
-
-    def _sends_text_directly(self, ctx: RequestContext) -> bool:
-        """Whether finalizing a string value would only make the default
-        response for it, in an app that overrides none of the methods in
-        ``_OVERRIDABLE``: no ``after_request`` or ``after_this_request``
-        functions, no ``request_finished`` receivers, and a session that
-        would not be saved."""
-        return (
-            not self.after_request_funcs
-            and not ctx._after_request_functions
-            and not _signals.request_finished.receivers
-            and ctx._sess is None
-            and (not ctx._lazy_session or "HTTP_COOKIE" not in ctx.request.environ)
-        )
 
     def preprocess_request(self) -> t.Any:
         """Run the URL value preprocessors, then the ``before_request``
@@ -1353,6 +1351,7 @@ _plain_preprocess_request = Flask.preprocess_request
 # they are called as usual.
 _OVERRIDABLE = frozenset(
     (
+        "request_context",
         "full_dispatch_request",
         "preprocess_request",
         "finalize_request",

@@ -586,7 +586,10 @@ def send_text(
     headers = []
     mimetype = cls.default_mimetype
     if mimetype is not None:
-        headers.append(("Content-Type", _content_type(mimetype)))
+        content_type = _content_types.get(mimetype)
+        if content_type is None:
+            content_type = _content_type(mimetype)
+        headers.append(("Content-Type", content_type))
     if cls.automatically_set_content_length:
         headers.append(("Content-Length", str(len(body))))
     start_response(status_line, headers)
