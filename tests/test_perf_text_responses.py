@@ -127,6 +127,26 @@ def test_a_custom_response_class_is_used(app, direct_sends):
     assert direct_sends == []
 
 
+@pytest.mark.parametrize("method", ["__init__", "__call__"])
+def test_a_response_class_extending_init_or_call_is_used(app, direct_sends, method):
+    def __init__(self, *args, **kwargs):
+        erlen.Response.__init__(self, *args, **kwargs)
+        self.headers["X-Init"] = "1"
+
+    def __call__(self, environ, start_response):
+        self.headers["X-Call"] = "1"
+        return erlen.Response.__call__(self, environ, start_response)
+
+    app.response_class = type(
+        "MyResponse", (erlen.Response,), {method: locals()[method]}
+    )
+    _wsgi(app)
+    direct_sends.clear()
+    header = "X-Init" if method == "__init__" else "X-Call"
+    assert (header, "1") in _wsgi(app)[1]
+    assert direct_sends == []
+
+
 def test_overridden_or_patched_app_methods_are_called(app, direct_sends):
     seen = []
 

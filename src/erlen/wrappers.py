@@ -551,9 +551,11 @@ _sends_plainly = Unchanged(
     "status",
     "status_code",
 )
-# The same, and it also builds itself from a string as werkzeug does.
+# The same, and it also builds itself from a string as werkzeug does, with
+# erlen's own constructor and __call__ (a subclass that extends either one
+# must be made and called).
 _builds_and_sends_plainly = Unchanged(
-    ResponseBase, *_sends_plainly.expected, "set_data", "_clean_status"
+    Response, "__init__", "__call__", *_sends_plainly.expected, "set_data", "_clean_status"
 )
 
 
