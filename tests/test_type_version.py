@@ -94,4 +94,5 @@ def test_unchanged_stays_bounded(classes):
     check = classes.Unchanged(Base, "a")
     for _ in range(200):
         assert check(type("Sub", (Base,), {}))
-    assert len(check.known) <= 64
+    if classes.__name__ == "erlen._classes_c":  # the twin remembers nothing
+        assert 0 < len(check.known) <= 64

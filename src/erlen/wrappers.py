@@ -34,9 +34,12 @@ if t.TYPE_CHECKING:  # pragma: no cover
 _new = object.__new__
 _base_request_init = RequestBase.__init__
 _base_response_init = ResponseBase.__init__
-_base_set_data = ResponseBase.set_data
-_base_status = ResponseBase.status
 _base_clean_status = ResponseBase._clean_status
+# Whether a response class still stores its body, and cleans and stores its
+# status, as werkzeug's does: Response's constructor does that work inline
+# only then.
+_sets_data_plainly = Unchanged(ResponseBase, "set_data")
+_sets_status_plainly = Unchanged(ResponseBase, "status", "_clean_status")
 _base_call = ResponseBase.__call__
 
 
@@ -409,7 +412,7 @@ class Response(ResponseBase):
         direct_passthrough: bool = False,
     ) -> None:
         cls = type(self)
-        if not _FAST or cls.set_data is not _base_set_data:
+        if not _FAST or not _sets_data_plainly(cls):
             _base_response_init(
                 self, response, status, headers, mimetype, content_type,
                 direct_passthrough,
@@ -443,7 +446,7 @@ class Response(ResponseBase):
             headers["Content-Type"] = content_type
         if status is None:
             status = self.default_status
-        if cls.status is _base_status and cls._clean_status is _base_clean_status:
+        if _sets_status_plainly(cls):
             # Only exact ints and strings are cached: 200.0 == 200, but
             # werkzeug rejects the float.
             kind = type(status)
@@ -555,7 +558,12 @@ _sends_plainly = Unchanged(
 # erlen's own constructor and __call__ (a subclass that extends either one
 # must be made and called).
 _builds_and_sends_plainly = Unchanged(
-    Response, "__init__", "__call__", *_sends_plainly.expected, "set_data", "_clean_status"
+    Response,
+    "__init__",
+    "__call__",
+    *_sends_plainly.expected,
+    *_sets_data_plainly.expected,
+    *_sets_status_plainly.expected,
 )
 
 
