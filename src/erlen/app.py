@@ -40,8 +40,6 @@ from .ctx import AppContext
 from .ctx import RequestContext
 from .ctx import _adapter_for
 from ._overrides import Unchanged
-from .globals import _cv_app
-from .globals import _cv_request
 from .globals import g
 from .globals import request
 from .globals import session
@@ -57,6 +55,12 @@ from .sessions import SessionInterface
 from .wrappers import Request
 from .wrappers import Response
 from .wrappers import send_text
+
+from . import globals as _globals
+
+# Bound by assignment for speed: see the PERF note in erlen.ctx.
+_cv_app = _globals._cv_app
+_cv_request = _globals._cv_request
 
 if t.TYPE_CHECKING:  # pragma: no cover
     from _typeshed.wsgi import StartResponse

@@ -15,9 +15,15 @@ from werkzeug.wrappers import Request as _BaseRequest
 
 from . import signals as _signals
 from ._lazy import OnFirstRead
-from .globals import _cv_app
-from .globals import _cv_request
 from .sessions import SecureCookieSessionInterface as _SecureCookieSessionInterface
+
+from . import globals as _globals
+
+# PERF: bound by assignment, not by import: CPython 3.11 compiles a method
+# call on an imported name as an attribute load (it expects a module), which
+# it cannot specialize for a ContextVar; on these it makes LOAD_METHOD.
+_cv_app = _globals._cv_app
+_cv_request = _globals._cv_request
 
 if t.TYPE_CHECKING:  # pragma: no cover
     from types import TracebackType
@@ -29,6 +35,7 @@ if t.TYPE_CHECKING:  # pragma: no cover
     from .wrappers import Request
 
 _sentinel = object()
+_UNMADE = object()  # a request context's URL adapter, not made yet
 # Flask.do_teardown_request and do_teardown_appcontext, set by app.py once
 # the class exists (this module is imported first).
 _plain_do_teardown_request: t.Any = None
@@ -210,18 +217,22 @@ class AppContext:
     yourself with ``with app.app_context():`` to work outside a request.
     """
 
-    # Set by the test client on the contexts it keeps after a request (``with
-    # client:``): a request made meanwhile, for example by another client,
-    # gets an app context (and a ``g``) of its own instead of reusing it.
-    _preserved_by_client = False
-    # How many holders keep this context past the end of the request (a
-    # stream_with_context body, or a test client's ``with`` block): while
-    # there are any, its last pop leaves the teardown functions to them.
-    _teardown_holds = 0
-
     def __init__(self, app: Flask) -> None:
         self.app = app
         self._cv_tokens: list[contextvars.Token[AppContext]] = []
+        # PERF: every attribute the request path reads is set here, none is
+        # a class default: CPython 3.11 specializes reads of an instance's
+        # own attributes, not of its class's.
+        # How many holders keep this context past the end of the request (a
+        # stream_with_context body, or a test client's ``with`` block):
+        # while there are any, its last pop leaves the teardown functions
+        # to them.
+        self._teardown_holds = 0
+        # Set by the test client on the contexts it keeps after a request
+        # (``with client:``): a request made meanwhile, for example by
+        # another client, gets an app context (and a ``g``) of its own
+        # instead of reusing it.
+        self._preserved_by_client = False
 
     @OnFirstRead
     def g(self) -> _AppCtxGlobals:  # type: ignore[misc]
@@ -317,22 +328,6 @@ class RequestContext:
     :meth:`~erlen.Flask.test_request_context` to get one in tests.
     """
 
-    # How many holders keep this context past the end of the request (a
-    # stream_with_context body, or a test client's ``with`` block): while
-    # there are any, its last pop leaves the teardown functions to them.
-    _teardown_holds = 0
-    # What the app bound this request's URL adapter from, ``(template,
-    # path_info, method)``, while the adapter itself is not made yet.
-    _binding: tuple[MapAdapter, str, str] | None = None
-    # PERF: these start as class attributes, which a request that never
-    # flashes or opens its session never replaces.
-    #: The flashed messages once read, by :func:`~erlen.get_flashed_messages`.
-    flashes: list[tuple[str, str]] | None = None
-    # The session once opened. With the default cookie interface it is
-    # opened on first use instead of on push; see push().
-    _sess: SessionMixin | None = None
-    _lazy_session = False
-
     def __init__(
         self,
         app: Flask,
@@ -345,35 +340,52 @@ class RequestContext:
             request = app.request_class(environ)
             request.json_module = app.json
         self.request: Request = request
-        try:
-            if type(app).create_url_adapter is _plain_create_url_adapter:
-                bound = app._bind_request(request)
-                if type(bound) is tuple:
-                    # The adapter itself is made on first read; see
-                    # url_adapter and match_request().
-                    self._binding = bound
-                else:
-                    self.url_adapter = bound
-            else:
-                self.url_adapter = app.create_url_adapter(request)
-        except HTTPException as e:
-            request.routing_exception = e
-            self.url_adapter = None
-        if session is not None:
-            self._sess = session
+        # PERF: as in AppContext, all the state is set here as the
+        # instance's own attributes, whose reads CPython 3.11 specializes.
+        #: The flashed messages once read, by :func:`~erlen.get_flashed_messages`.
+        self.flashes: list[tuple[str, str]] | None = None
+        # The session once opened. With the default cookie interface it is
+        # opened on first use instead of on push; see push().
+        self._sess = session
+        self._lazy_session = False
+        # See AppContext.
+        self._teardown_holds = 0
         self._after_request_functions: list[t.Callable[..., t.Any]] = []
         self._cv_tokens: list[
             tuple[contextvars.Token[RequestContext], AppContext | None]
         ] = []
+        # What the app bound the URL adapter from, ``(template, path_info,
+        # method)``, and the adapter: _UNMADE until first read (see
+        # url_adapter and match_request()).
+        self._binding: tuple[MapAdapter, str, str] | None = None
+        self._url_adapter: t.Any = None
+        try:
+            if type(app).create_url_adapter is _plain_create_url_adapter:
+                bound = app._bind_request(request)
+                if type(bound) is tuple:
+                    self._binding = bound
+                    self._url_adapter = _UNMADE
+                else:
+                    self._url_adapter = bound
+            else:
+                self._url_adapter = app.create_url_adapter(request)
+        except HTTPException as e:
+            request.routing_exception = e
 
-    @OnFirstRead
-    def url_adapter(self) -> MapAdapter | None:  # type: ignore[misc]
+    @property
+    def url_adapter(self) -> MapAdapter | None:
         """The :class:`~werkzeug.routing.MapAdapter` bound to this request,
         which matches its URL and builds URLs; ``None`` when binding failed."""
-        binding = self._binding
-        if binding is None:
-            return None
-        return _adapter_for(binding, self.request.environ)
+        adapter = self._url_adapter
+        if adapter is _UNMADE:
+            adapter = self._url_adapter = _adapter_for(
+                self._binding, self.request.environ  # type: ignore[arg-type]
+            )
+        return adapter  # type: ignore[no-any-return]
+
+    @url_adapter.setter
+    def url_adapter(self, value: MapAdapter | None) -> None:
+        self._url_adapter = value
 
     def copy(self) -> RequestContext:
         """A new context for the same request, app and session, to push in
@@ -433,24 +445,23 @@ class RequestContext:
         # until it gets new rules (converters of other rules may have side
         # effects, so matches with arguments are kept only when every
         # converter of the map is werkzeug's own; see _pure_map()).
-        if binding is not None and "url_adapter" not in self.__dict__:
+        adapter = self._url_adapter
+        if adapter is _UNMADE:
             # The adapter is not made yet, and a remembered match needs
             # none: the binding (template, path, method) is the key.
             adapter = None
             url_map = binding[0].map
             key = binding
-        else:
-            adapter = self.url_adapter
-            if type(adapter) is MapAdapter:
-                url_map = adapter.map
-                key = (
-                    adapter.server_name,
-                    adapter.subdomain,
-                    adapter.script_name,
-                    adapter.url_scheme,
-                    adapter.path_info,
-                    adapter.default_method,
-                )
+        elif type(adapter) is MapAdapter:
+            url_map = adapter.map
+            key = (
+                adapter.server_name,
+                adapter.subdomain,
+                adapter.script_name,
+                adapter.url_scheme,
+                adapter.path_info,
+                adapter.default_method,
+            )
         if key is not None:
             memo = url_map.__dict__.get(_MATCH_MEMO)
             if memo is None:
@@ -506,9 +517,7 @@ class RequestContext:
         # After the session, so that URL converters can use it. (Reading
         # url_adapter would make the adapter that match_request() may not
         # need.)
-        if (
-            self._binding is not None and "url_adapter" not in self.__dict__
-        ) or self.url_adapter is not None:
+        if self._url_adapter is not None:
             self.match_request()
 
     def pop(self, exc: BaseException | None = _sentinel) -> None:  # type: ignore[assignment]

@@ -21,11 +21,15 @@ from werkzeug.exceptions import abort as _werkzeug_abort
 from werkzeug.utils import redirect as _werkzeug_redirect
 from werkzeug.wrappers import Response as BaseResponse
 
-from .globals import _cv_app
-from .globals import _cv_request
 from .globals import _no_app_msg
 from .globals import _no_req_msg
 from .signals import message_flashed
+
+from . import globals as _globals
+
+# Bound by assignment for speed: see the PERF note in erlen.ctx.
+_cv_app = _globals._cv_app
+_cv_request = _globals._cv_request
 
 if t.TYPE_CHECKING:  # pragma: no cover
     from .app import Flask
