@@ -7,8 +7,11 @@ version tag, which it changes whenever an attribute of the class or of one
 of its bases is set or deleted; this module reads it.
 """
 
+cimport cython
 from cpython.object cimport PyObject
-from cpython.dict cimport PyDict_GetItem
+from cpython.dict cimport PyDict_GetItem, PyDict_SetItem
+from cpython.long cimport PyLong_AsUnsignedLong
+from cpython.type cimport PyType_Check
 
 cdef extern from *:
     """
@@ -24,7 +27,7 @@ cdef extern from *:
     """
     unsigned int erlen_type_version(PyObject* cls)
 
-__all__ = ["Unchanged", "type_version"]
+__all__ = ["PerClass", "Unchanged", "type_version"]
 
 
 def type_version(cls):
@@ -35,14 +38,44 @@ def type_version(cls):
     return erlen_type_version(<PyObject*>cls)
 
 
+cdef inline unsigned int _version_of(cls) except? 0:
+    if not PyType_Check(cls):
+        raise TypeError(f"expected a class, got {type(cls).__name__}")
+    return erlen_type_version(<PyObject*>cls)
+
+
+cdef inline object _recall(dict known, cls, unsigned int version):
+    """What ``known`` holds for ``cls`` at ``version``, or NULL-like None."""
+    cdef PyObject* entry
+    if version == 0:
+        return None
+    entry = PyDict_GetItem(known, cls)
+    if entry is NULL:
+        return None
+    pair = <tuple>entry
+    if PyLong_AsUnsignedLong(pair[0]) != version:
+        return None
+    return pair
+
+
+cdef inline void _remember(dict known, cls, value):
+    # Looking names up on the class has given it a version if it had none.
+    cdef unsigned int version = erlen_type_version(<PyObject*>cls)
+    if version != 0:
+        if len(known) >= 64:  # classes made on the fly: stay bounded
+            known.clear()
+        PyDict_SetItem(known, cls, (version, value))
+
+
 cdef class Unchanged:
-    """``Unchanged(Base, "a", "b")(cls)`` is true when ``cls.a`` and
-    ``cls.b`` are still ``Base``'s own: no subclass overrides them and
-    nothing has patched them.
+    """``Unchanged(Base, "a", "b").check(cls)`` (or ``(cls)``) is true when
+    ``cls.a`` and ``cls.b`` are still ``Base``'s own: no subclass overrides
+    them and nothing has patched them.
 
     A true answer is remembered with the class's version tag, so asking
     again about an unchanged class costs one dict lookup instead of an
-    attribute lookup per name.
+    attribute lookup per name. ``check`` is the cheaper call: a method
+    taking one argument.
     """
 
     cdef readonly dict expected
@@ -53,22 +86,37 @@ cdef class Unchanged:
         self.known = {}
 
     def __call__(self, cls):
-        cdef unsigned int version
-        cdef PyObject* seen
-        if not isinstance(cls, type):
-            raise TypeError(f"expected a class, got {type(cls).__name__}")
-        version = erlen_type_version(<PyObject*>cls)
-        if version != 0:
-            seen = PyDict_GetItem(self.known, cls)
-            if seen is not NULL and <object>seen == version:
-                return True
+        return self.check(cls)
+
+    @cython.always_allow_keywords(False)  # METH_O: the cheapest call
+    def check(self, cls):
+        if _recall(self.known, cls, _version_of(cls)) is not None:
+            return True
         for name, value in self.expected.items():
             if getattr(cls, name, None) is not value:
                 return False
-        # Looking the names up has given the class a version if it had none.
-        version = erlen_type_version(<PyObject*>cls)
-        if version != 0:
-            if len(self.known) >= 64:  # classes made on the fly: stay bounded
-                self.known.clear()
-            self.known[cls] = version
+        _remember(self.known, cls, True)
         return True
+
+
+cdef class PerClass:
+    """``PerClass(build).get(cls)`` is ``build(cls)``, remembered with the
+    class's version tag: ``build`` runs again only once the class or one of
+    its bases has changed. ``build`` must depend on nothing but the class.
+    """
+
+    cdef readonly object build
+    cdef readonly dict known
+
+    def __init__(self, build):
+        self.build = build
+        self.known = {}
+
+    @cython.always_allow_keywords(False)
+    def get(self, cls):
+        pair = _recall(self.known, cls, _version_of(cls))
+        if pair is not None:
+            return (<tuple>pair)[1]
+        value = self.build(cls)
+        _remember(self.known, cls, value)
+        return value

@@ -114,6 +114,24 @@ def test_patched_response_class_attributes_are_seen(app, direct_sends, monkeypat
     assert _wsgi(app) == _usual(app)
 
 
+def test_a_class_default_status_is_sent_and_its_changes_seen(app, direct_sends):
+    class Created(erlen.Response):
+        default_status = 201
+
+    app.response_class = Created
+    direct_sends.clear()
+    assert _wsgi(app)[0] == "201 CREATED"
+    assert len(direct_sends) == 1
+    Created.default_status = 202  # the class changed: its plan is made again
+    assert _wsgi(app)[0] == "202 ACCEPTED"
+    assert _wsgi(app) == _usual(app)
+    Created.default_status = 204  # no body: the response object is made
+    direct_sends.clear()
+    assert _wsgi(app)[:2] == _usual(app)[:2]
+    assert _wsgi(app)[0] == "204 NO CONTENT"
+    assert direct_sends == []
+
+
 def test_a_custom_response_class_is_used(app, direct_sends):
     class MyResponse(erlen.Response):
         default_mimetype = "text/plain"

@@ -96,3 +96,51 @@ def test_unchanged_stays_bounded(classes):
         assert check(type("Sub", (Base,), {}))
     if classes.__name__ == "erlen._classes_c":  # the twin remembers nothing
         assert 0 < len(check.known) <= 64
+
+
+def test_check_is_the_same_answer_as_a_call(classes):
+    class Base:
+        def a(self):
+            return 1
+
+    class Overrides(Base):
+        def a(self):
+            return 2
+
+    unchanged = classes.Unchanged(Base, "a")
+    for cls in (Base, Overrides, Base, Overrides):
+        assert unchanged.check(cls) is unchanged(cls) is (cls is Base)
+    with pytest.raises(TypeError, match="expected a class"):
+        unchanged.check(Base())
+
+
+def test_per_class_builds_again_only_after_a_change(classes):
+    built = []
+
+    def build(cls):
+        built.append(cls)
+        return ("plan", cls.x)
+
+    class Base:
+        x = 1
+
+    class Child(Base):
+        pass
+
+    plans = classes.PerClass(build)
+    assert plans.get(Child) == ("plan", 1)
+    assert plans.get(Child) == ("plan", 1)
+    assert plans.get(Base) == ("plan", 1)
+    compiled = classes.__name__ == "erlen._classes_c"
+    # The compiled module remembers the plan; the twin builds it each time.
+    assert built == ([Child, Base] if compiled else [Child, Child, Base])
+    Base.x = 2  # a change to a base reaches the subclass's plan
+    assert plans.get(Child) == ("plan", 2)
+    Child.x = 3
+    assert plans.get(Child) == ("plan", 3)
+    assert plans.get(Base) == ("plan", 2)
+    with pytest.raises(TypeError, match="expected a class"):
+        plans.get(Child())
+    for _ in range(200):  # bounded
+        plans.get(type("Sub", (Base,), {}))
+    assert len(plans.known) <= 64

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import typing as t
 
-__all__ = ["Unchanged", "type_version"]
+__all__ = ["PerClass", "Unchanged", "type_version"]
 
 
 def type_version(cls: type) -> int:
@@ -30,9 +30,26 @@ class Unchanged:
         self.known: dict[type, int] = {}  # always empty: nothing to remember by
 
     def __call__(self, cls: type) -> bool:
+        return self.check(cls)
+
+    def check(self, cls: type) -> bool:
+        """The answer; the compiled twin's cheaper call."""
         if not isinstance(cls, type):
             raise TypeError(f"expected a class, got {type(cls).__name__}")
         for name, value in self.expected.items():
             if getattr(cls, name, None) is not value:
                 return False
         return True
+
+
+class PerClass:
+    """``PerClass(build).get(cls)`` is ``build(cls)``; the compiled twin
+    remembers it while the class is unchanged, this one builds it afresh."""
+
+    def __init__(self, build: t.Callable[[type], t.Any]) -> None:
+        self.build = build
+        self.known: dict[type, t.Any] = {}  # always empty, as for Unchanged
+
+    def get(self, cls: type) -> t.Any:
+        type_version(cls)  # the same error for a non-class
+        return self.build(cls)

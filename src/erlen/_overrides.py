@@ -14,16 +14,16 @@ from __future__ import annotations
 import os
 import typing as t
 
-__all__ = ["COMPILED", "Unchanged", "type_version"]
+__all__ = ["COMPILED", "PerClass", "Unchanged", "type_version"]
 
 COMPILED: bool = False
 
 if t.TYPE_CHECKING or os.environ.get("ERLEN_NO_EXTENSIONS", "") not in ("", "0"):
-    from ._classes_py import Unchanged, type_version
+    from ._classes_py import PerClass, Unchanged, type_version
 else:
     try:
-        from ._classes_c import Unchanged, type_version
+        from ._classes_c import PerClass, Unchanged, type_version
 
         COMPILED = True
     except ImportError:
-        from ._classes_py import Unchanged, type_version
+        from ._classes_py import PerClass, Unchanged, type_version

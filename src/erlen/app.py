@@ -929,7 +929,7 @@ class Flask(App):
         """
         # PERF: an app that overrides none of the methods in _OVERRIDABLE
         # (the usual case) takes the same steps without the calls to them.
-        plain = _plain_flask(type(self)) and self.__dict__.keys().isdisjoint(_OVERRIDABLE)
+        plain = _plain_flask.check(type(self)) and self.__dict__.keys().isdisjoint(_OVERRIDABLE)
         ctx = RequestContext(self, environ) if plain else self.request_context(environ)
         error: BaseException | None = None
         try:

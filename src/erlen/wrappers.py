@@ -20,6 +20,7 @@ from werkzeug.wrappers import Response as ResponseBase
 
 from . import json
 from ._lazy import OnFirstRead
+from ._overrides import PerClass
 from ._overrides import Unchanged
 
 from . import globals as _globals
@@ -416,7 +417,7 @@ class Response(ResponseBase):
         direct_passthrough: bool = False,
     ) -> None:
         cls = type(self)
-        if not _FAST or not _sets_data_plainly(cls):
+        if not _FAST or not _sets_data_plainly.check(cls):
             _base_response_init(
                 self, response, status, headers, mimetype, content_type,
                 direct_passthrough,
@@ -450,7 +451,7 @@ class Response(ResponseBase):
             headers["Content-Type"] = content_type
         if status is None:
             status = self.default_status
-        if _sets_status_plainly(cls):
+        if _sets_status_plainly.check(cls):
             # Only exact ints and strings are cached: 200.0 == 200, but
             # werkzeug rejects the float.
             kind = type(status)
@@ -488,7 +489,7 @@ class Response(ResponseBase):
     ) -> t.Iterable[bytes]:
         """Send the status and headers through ``start_response`` and return
         the body iterable (see :meth:`werkzeug.wrappers.Response.__call__`)."""
-        if not _FAST or self.direct_passthrough or self._on_close or not _sends_plainly(type(self)):
+        if not _FAST or self.direct_passthrough or self._on_close or not _sends_plainly.check(type(self)):
             return _base_call(self, environ, start_response)
         # PERF: for a buffered body of bytes, sending it through werkzeug
         # costs some twenty Python calls: a copy of the headers rebuilt one
@@ -585,26 +586,40 @@ def send_text(
     behind a real server (``bench/server.py``); this sends the same status,
     headers and body directly.
     """
-    if not _FAST or not _builds_and_sends_plainly(cls) or environ["REQUEST_METHOD"] == "HEAD":
+    plan = _text_plans.get(cls)
+    if plan is None or environ["REQUEST_METHOD"] == "HEAD":
+        return None
+    status_line, content_type, set_length = plan
+    body = text.encode()
+    headers = [content_type] if content_type is not None else []
+    if set_length:
+        headers.append(("Content-Length", str(len(body))))
+    start_response(status_line, headers)
+    return [body]
+
+
+def _text_plan(
+    cls: type[Response],
+) -> tuple[str, tuple[str, str] | None, bool] | None:
+    """What send_text() sends for ``cls``: its status line, its
+    ``Content-Type`` header (``None`` without a default mimetype) and
+    whether it sets ``Content-Length``; or ``None`` when the class must be
+    made and called (it is customized, or its default status has no body).
+    Only class attributes go in: see _text_plans."""
+    if not _FAST or not _builds_and_sends_plainly.check(cls):
         return None
     status = cls.default_status
     if type(status) is not int:
         return None
-    try:
-        status_line, code = _statuses[status]
-    except KeyError:
-        return None  # the constructor caches it on its first use
+    status_line, code = _base_clean_status(_new(cls), status)
     if code == 204 or code == 304 or 100 <= code < 200:
         return None
-    body = text.encode()
-    headers = []
     mimetype = cls.default_mimetype
-    if mimetype is not None:
-        content_type = _content_types.get(mimetype)
-        if content_type is None:
-            content_type = _content_type(mimetype)
-        headers.append(("Content-Type", content_type))
-    if cls.automatically_set_content_length:
-        headers.append(("Content-Length", str(len(body))))
-    start_response(status_line, headers)
-    return [body]
+    content_type = None if mimetype is None else ("Content-Type", _content_type(mimetype))
+    return status_line, content_type, bool(cls.automatically_set_content_length)
+
+
+# PERF: the plan is a function of the class alone, so the compiled module
+# keeps it until the class (or a base) changes: three class attribute
+# lookups and the class checks cost one call per request.
+_text_plans = PerClass(_text_plan)
