@@ -12,8 +12,9 @@ class OnFirstRead:
     without calling it again).
 
     PERF: for what most requests never read: the ``g`` of an app context,
-    the URL adapter of a request whose match is remembered, most of the
-    request attributes werkzeug's constructor sets.
+    most of the request attributes werkzeug's constructor sets. (CPython
+    3.11 cannot specialize reads of such an attribute, so what the request
+    path itself reads is a plain attribute instead.)
     """
 
     def __init__(self, make: t.Callable[[t.Any], t.Any]) -> None:
