@@ -5,8 +5,10 @@ overridden on ``cls`` or patched on it or its bases since. The compiled
 ``erlen._classes_c`` remembers true answers with the interpreter's version
 tag of the class (which changes whenever the class or a base changes), so
 asking again costs one lookup; its pure-Python twin ``erlen._classes_py``
-looks afresh each time. ``ERLEN_NO_EXTENSIONS=1`` picks the twin, as for
-the context-local core.
+looks afresh each time. ``Unchanged(...).check(cls)`` is the same answer
+through a cheaper call. ``PerClass(build).get(cls)`` is ``build(cls)``,
+remembered the same way (built afresh by the twin). ``ERLEN_NO_EXTENSIONS=1``
+picks the twin, as for the context-local core.
 """
 
 from __future__ import annotations
