@@ -27,6 +27,27 @@ cdef extern from *:
     """
     unsigned int erlen_type_version(PyObject* cls)
 
+cdef extern from *:
+    """
+    /* The version tag of obj's instance dict: CPython up to 3.11 gives
+       every dict a process-wide unique tag, renewed at each change, so an
+       equal tag means the same dict, unchanged. 0 when unknown (no dict,
+       or an interpreter without the tag). Like reading obj.__dict__, this
+       makes the dict of an object that keeps its attributes inline. */
+    static unsigned long long erlen_dict_tag(PyObject *obj) {
+    #if PY_VERSION_HEX < 0x030C0000 && !defined(PYPY_VERSION)
+        PyObject **dictptr = _PyObject_GetDictPtr(obj);
+        if (dictptr == NULL || *dictptr == NULL) {
+            return 0;
+        }
+        return ((PyDictObject *)*dictptr)->ma_version_tag;
+    #else
+        return 0;
+    #endif
+    }
+    """
+    unsigned long long erlen_dict_tag(PyObject* obj)
+
 __all__ = ["PerClass", "Unchanged", "type_version"]
 
 
@@ -80,22 +101,46 @@ cdef class Unchanged:
 
     cdef readonly dict expected
     cdef readonly dict known
+    cdef unsigned long long plain_dict_tag
 
     def __init__(self, base, *names):
         self.expected = {name: getattr(base, name) for name in names}
         self.known = {}
+        self.plain_dict_tag = 0
 
     def __call__(self, cls):
         return self.check(cls)
 
     @cython.always_allow_keywords(False)  # METH_O: the cheapest call
     def check(self, cls):
+        return self._check(cls)
+
+    cdef bint _check(self, cls) except -1:
         if _recall(self.known, cls, _version_of(cls)) is not None:
             return True
         for name, value in self.expected.items():
             if getattr(cls, name, None) is not value:
                 return False
         _remember(self.known, cls, True)
+        return True
+
+    @cython.always_allow_keywords(False)
+    def check_object(self, obj):
+        """``check(type(obj))``, and none of the names set on ``obj``
+        itself. The last instance dict found without them is remembered by
+        its version tag, so asking again about the same unchanged object
+        costs no lookup of the names."""
+        cdef unsigned long long tag
+        if not self._check(type(obj)):
+            return False
+        tag = erlen_dict_tag(<PyObject*>obj)
+        if tag != 0 and tag == self.plain_dict_tag:
+            return True
+        own = getattr(obj, "__dict__", None)
+        if own is not None and not own.keys().isdisjoint(self.expected):
+            return False
+        # Asking for the dict above may have made it: read the tag again.
+        self.plain_dict_tag = erlen_dict_tag(<PyObject*>obj)
         return True
 
 

@@ -144,3 +144,45 @@ def test_per_class_builds_again_only_after_a_change(classes):
     for _ in range(200):  # bounded
         plans.get(type("Sub", (Base,), {}))
     assert len(plans.known) <= 64
+
+
+def test_check_object_sees_names_set_on_the_instance(classes):
+    class Base:
+        def a(self):
+            return 1
+
+        def b(self):
+            return 2
+
+    class Many:  # more attributes than CPython keeps inline: a real dict
+        def __init__(self):
+            for i in range(40):
+                setattr(self, f"attr{i}", i)
+
+    class Plain(Base, Many):
+        pass
+
+    class Overriding(Base, Many):
+        def a(self):
+            return 3
+
+    check = classes.Unchanged(Base, "a", "b")
+    first, second = Plain(), Plain()
+    assert check.check_object(first)
+    assert check.check_object(first)  # the remembered answer
+    first.a = lambda: 4  # an override on the instance
+    assert not check.check_object(first)
+    assert not check.check_object(first)
+    assert check.check_object(second)  # another object: its own dict
+    del first.a
+    assert check.check_object(first)
+    first.other = 5  # changes the dict, not the answer
+    assert check.check_object(first)
+    vars(first)["b"] = None  # written into the dict directly
+    assert not check.check_object(first)
+    assert not check.check_object(Overriding())  # the class check first
+    assert check.check_object(Base())  # few attributes: kept inline
+    inline = Base()
+    inline.b = 1
+    assert not check.check_object(inline)
+    assert check.check_object(object()) is False  # no a or b at all

@@ -41,6 +41,15 @@ class Unchanged:
                 return False
         return True
 
+    def check_object(self, obj: object) -> bool:
+        """``check(type(obj))``, and none of the names set on ``obj``
+        itself (the compiled twin remembers a true answer for an unchanged
+        instance dict)."""
+        if not self.check(type(obj)):
+            return False
+        own = getattr(obj, "__dict__", None)
+        return own is None or own.keys().isdisjoint(self.expected)
+
 
 class PerClass:
     """``PerClass(build).get(cls)`` is ``build(cls)``; the compiled twin
