@@ -379,6 +379,27 @@ def test_uploaded_files_closed_when_context_pops(app, client):
     assert kept[0].stream.closed
 
 
+def test_files_reached_through_the_form_or_set_directly_are_closed(app):
+    import io
+
+    from werkzeug.datastructures import FileStorage, MultiDict
+
+    opened = []
+    with app.test_request_context(
+        "/", method="POST", data={"f": (io.BytesIO(b"x"), "a.txt")}
+    ) as ctx:
+        assert ctx.request._form_loaded is False
+        assert erlen.request.form == {}  # loads the files too
+        opened.append(ctx.request.__dict__["files"]["f"])
+    with app.test_request_context() as ctx:
+        assert ctx.request._form_loaded is False
+        set_directly = FileStorage(io.BytesIO(b"y"), "b.txt")
+        ctx.request.files = MultiDict({"g": set_directly})
+        assert ctx.request._form_loaded is True
+        opened.append(set_directly)
+    assert [f.stream.closed for f in opened] == [True, True]
+
+
 def test_custom_request_close_is_called(app):
     closed = []
 

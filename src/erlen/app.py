@@ -929,7 +929,7 @@ class Flask(App):
         """
         # PERF: an app that overrides none of the methods in _OVERRIDABLE
         # (the usual case) takes the same steps without the calls to them.
-        plain = _plain_flask.check(type(self)) and self.__dict__.keys().isdisjoint(_OVERRIDABLE)
+        plain = _plain_flask.check_object(self)
         ctx = RequestContext(self, environ) if plain else self.request_context(environ)
         error: BaseException | None = None
         try:
@@ -1364,8 +1364,6 @@ _OVERRIDABLE = frozenset(
     )
 )
 _plain_flask = Unchanged(Flask, *_OVERRIDABLE)
-# The contexts skip calling these two when they would do nothing; they
-# compare against Flask's own to tell an override.
-_ctx_module._plain_do_teardown_request = Flask.do_teardown_request
-_ctx_module._plain_do_teardown_appcontext = Flask.do_teardown_appcontext
-_ctx_module._plain_create_url_adapter = Flask.create_url_adapter
+_ctx_module._plain_app_hooks = Unchanged(
+    Flask, "do_teardown_request", "do_teardown_appcontext", "create_url_adapter"
+)

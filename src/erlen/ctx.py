@@ -15,6 +15,7 @@ from werkzeug.wrappers import Request as _BaseRequest
 
 from . import signals as _signals
 from ._lazy import OnFirstRead
+from ._overrides import Unchanged
 from .sessions import SecureCookieSessionInterface as _SecureCookieSessionInterface
 
 from . import globals as _globals
@@ -36,12 +37,18 @@ if t.TYPE_CHECKING:  # pragma: no cover
 
 _sentinel = object()
 _UNMADE = object()  # a request context's URL adapter, not made yet
-# Flask.do_teardown_request and do_teardown_appcontext, set by app.py once
-# the class exists (this module is imported first).
-_plain_do_teardown_request: t.Any = None
-_plain_do_teardown_appcontext: t.Any = None
-_plain_create_url_adapter: t.Any = None
-_base_request_close = _BaseRequest.close
+# Whether an app's class still has Flask's own do_teardown_request,
+# do_teardown_appcontext and create_url_adapter: an Unchanged check, set by
+# app.py once the class exists (this module is imported first). The
+# contexts skip calling the first two when they would do nothing, and make
+# the URL adapter the cheaper way (see RequestContext.__init__).
+# PERF: a METH_O call, where reading ``type(app).name`` is an attribute
+# load on a class that CPython 3.11 does not specialize (two method-cache
+# lookups each, cold behind a server).
+_plain_app_hooks: t.Any = None
+# Whether a request's class has werkzeug's close(), which only closes
+# uploaded files.
+_plain_request_close = Unchanged(_BaseRequest, "close")
 # The attribute of a werkzeug Map that holds its remembered matches.
 _MATCH_MEMO = "_erlen_match_memo"
 _new_adapter = object.__new__
@@ -284,8 +291,7 @@ class AppContext:
                 and (
                     app.teardown_appcontext_funcs
                     or _signals.appcontext_tearing_down.receivers
-                    or type(app).do_teardown_appcontext
-                    is not _plain_do_teardown_appcontext
+                    or not _plain_app_hooks.check(type(app))
                 )
             ):
                 if exc is _sentinel:
@@ -360,7 +366,7 @@ class RequestContext:
         self._binding: tuple[MapAdapter, str, str] | None = None
         self._url_adapter: t.Any = None
         try:
-            if type(app).create_url_adapter is _plain_create_url_adapter:
+            if _plain_app_hooks.check(type(app)):
                 bound = app._bind_request(request)
                 if type(bound) is tuple:
                     self._binding = bound
@@ -536,15 +542,15 @@ class RequestContext:
                 if (
                     app.teardown_request_funcs
                     or _signals.request_tearing_down.receivers
-                    or type(app).do_teardown_request is not _plain_do_teardown_request
+                    or not _plain_app_hooks.check(type(app))
                 ):
                     app.do_teardown_request(exc)
                 # PERF: werkzeug's close() only closes uploaded files, so it
                 # is skipped (without making a bound method) when the form
-                # was never parsed.
+                # was never parsed (see Request._form_loaded).
                 if (
-                    "files" in request.__dict__
-                    or getattr(type(request), "close", None) is not _base_request_close
+                    request._form_loaded
+                    or not _plain_request_close.check(type(request))
                 ):
                     close = getattr(request, "close", None)
                     if close is not None:
