@@ -45,10 +45,15 @@ class Unchanged:
         """``check(type(obj))``, and none of the names set on ``obj``
         itself (the compiled twin remembers a true answer for an unchanged
         instance dict)."""
-        if not self.check(type(obj)):
-            return False
         own = getattr(obj, "__dict__", None)
-        return own is None or own.keys().isdisjoint(self.expected)
+        if own is not None and not own.keys().isdisjoint(self.expected):
+            return False
+        # check()'s loop, without a second call (fewer calls per request).
+        cls = type(obj)
+        for name, value in self.expected.items():
+            if getattr(cls, name, None) is not value:
+                return False
+        return True
 
 
 class PerClass:

@@ -1006,13 +1006,7 @@ class Flask(App):
             if (
                 not self.url_value_preprocessors
                 and not self.before_request_funcs
-                and (
-                    plain
-                    or (
-                        type(self).preprocess_request is _plain_preprocess_request
-                        and "preprocess_request" not in self.__dict__
-                    )
-                )
+                and (plain or _plain_preprocess.check_object(self))
             ):
                 rv = None
             else:
@@ -1349,7 +1343,6 @@ class Flask(App):
         self.logger.error(f"Exception{where}", exc_info=exc_info)
 
 
-_plain_preprocess_request = Flask.preprocess_request
 # The methods wsgi_app's fast path stands in for. Replaced on the class (a
 # subclass, a patch) or on the app itself (``app.process_response = ...``),
 # they are called as usual.
@@ -1364,6 +1357,9 @@ _OVERRIDABLE = frozenset(
     )
 )
 _plain_flask = Unchanged(Flask, *_OVERRIDABLE)
+# For an app that is not plain: whether preprocess_request() is still
+# Flask's own, on the class and on the app.
+_plain_preprocess = Unchanged(Flask, "preprocess_request")
 _ctx_module._plain_app_hooks = Unchanged(
     Flask, "do_teardown_request", "do_teardown_appcontext", "create_url_adapter"
 )

@@ -365,8 +365,11 @@ class RequestContext:
         # url_adapter and match_request()).
         self._binding: tuple[MapAdapter, str, str] | None = None
         self._url_adapter: t.Any = None
+        # The app's class keeps Flask's own teardown and adapter methods
+        # (asked once here; pop() reuses the answer).
+        self._plain_hooks: bool = _plain_app_hooks.check(type(app))
         try:
-            if _plain_app_hooks.check(type(app)):
+            if self._plain_hooks:
                 bound = app._bind_request(request)
                 if type(bound) is tuple:
                     self._binding = bound
@@ -542,7 +545,7 @@ class RequestContext:
                 if (
                     app.teardown_request_funcs
                     or _signals.request_tearing_down.receivers
-                    or not _plain_app_hooks.check(type(app))
+                    or not self._plain_hooks
                 ):
                     app.do_teardown_request(exc)
                 # PERF: werkzeug's close() only closes uploaded files, so it
