@@ -38,6 +38,8 @@ from . import ctx as _ctx_module
 from . import signals as _signals
 from .ctx import AppContext
 from .ctx import RequestContext
+from .ctx import _MATCH_MEMO
+from .ctx import _UNMADE
 from .ctx import _adapter_for
 from ._overrides import Unchanged
 from .globals import g
@@ -61,6 +63,7 @@ from . import globals as _globals
 # Bound by assignment for speed: see the PERF note in erlen.ctx.
 _cv_app = _globals._cv_app
 _cv_request = _globals._cv_request
+_new_object = object.__new__
 
 if t.TYPE_CHECKING:  # pragma: no cover
     from _typeshed.wsgi import StartResponse
@@ -428,6 +431,8 @@ class Flask(App):
         self._sync_cache: dict[t.Any, t.Callable[..., t.Any]] = {}
         # environ host/script/scheme -> MapAdapter; see create_url_adapter().
         self._adapter_cache: dict[tuple[t.Any, ...], MapAdapter] = {}
+        # raw request inputs -> (binding, rule, view_args); see _remember_route().
+        self._route_memo: dict[tuple[t.Any, ...], tuple[t.Any, t.Any, t.Any]] = {}
 
         if self.has_static_folder:
             assert bool(static_host) == host_matching, (
@@ -927,6 +932,196 @@ class Flask(App):
         """The WSGI application proper. :meth:`__call__` calls it, so that
         middleware can wrap it: ``app.wsgi_app = Middleware(app.wsgi_app)``.
         """
+        # PERF: behind a real server every cache is cold when a request
+        # comes in, and each function a request goes through costs more
+        # than its lines do (in a replay of gunicorn's worker, taking these
+        # steps in one frame cut erlen's share of a hello request by half).
+        # For an app that overrides none of _INLINED, with the context
+        # classes unpatched, the request context's push, the dispatch and
+        # the pop are taken here, inline: the same steps in the same order
+        # as RequestContext.push(), _dispatch_value(), dispatch_request()
+        # and RequestContext.pop() (and AppContext's), which the other apps
+        # go through.
+        if not (
+            _inline_flask.check_object(self)
+            and _inline_request_ctx.check(RequestContext)
+            and _inline_app_ctx.check(AppContext)
+        ):
+            return self._wsgi_app_by_steps(environ, start_response)
+        # RequestContext(self, environ): the request, and its binding and
+        # match from the app's route memo (see _remember_route()) when the
+        # same inputs were matched before; otherwise the context's own
+        # constructor binds, and match_request() matches, below.
+        request = self.request_class(environ)
+        request.json_module = self.json
+        config = self.config
+        url_map = self.url_map
+        route_key = (
+            environ.get("HTTP_HOST"),
+            environ.get("PATH_INFO"),
+            environ.get("REQUEST_METHOD"),
+            environ.get("wsgi.url_scheme"),
+            environ.get("SCRIPT_NAME"),
+            config["SERVER_NAME"],
+            url_map,
+            len(url_map._rules),
+            url_map.host_matching,
+            url_map.default_subdomain,
+            self.subdomain_matching,
+        )
+        route = self._route_memo.get(route_key)
+        if (
+            route is not None
+            and config["TRUSTED_HOSTS"] is None
+            and request.trusted_hosts is None
+            and "HTTP_UPGRADE" not in environ
+        ):
+            # The attributes RequestContext.__init__ sets, in its order.
+            ctx = _new_object(RequestContext)
+            ctx.app = self
+            ctx.request = request
+            ctx.flashes = None
+            ctx._sess = None
+            ctx._lazy_session = False
+            ctx._teardown_holds = 0
+            ctx._after_request_functions = []
+            ctx._cv_tokens = tokens = []
+            ctx._binding = route[0]
+            ctx._url_adapter = _UNMADE
+            ctx._plain_hooks = True
+            request.url_rule = route[1]
+            request.view_args = dict(route[2]) if route[2] else {}
+        else:
+            ctx = RequestContext(self, environ, request)
+            tokens = ctx._cv_tokens
+            route = None
+        app_ctx = None
+        error: BaseException | None = None
+        try:
+            try:
+                # RequestContext.push()
+                app_ctx = _cv_app.get(None)
+                if (
+                    app_ctx is None
+                    or app_ctx.app is not self
+                    or app_ctx._preserved_by_client
+                ):
+                    # AppContext(self).push()
+                    app_ctx = AppContext(self)
+                    app_ctx._cv_tokens.append(_cv_app.set(app_ctx))
+                    if _signals.appcontext_pushed.receivers:
+                        _signals.appcontext_pushed.send(self, _async_wrapper=self.ensure_sync)
+                else:
+                    app_ctx = None
+                tokens.append((_cv_request.set(ctx), app_ctx))
+                if type(self.session_interface) is SecureCookieSessionInterface:
+                    ctx._lazy_session = True
+                else:
+                    ctx._open_session()
+                if route is None and ctx._url_adapter is not None:
+                    ctx.match_request()
+                    self._remember_route(route_key, ctx)
+                # _dispatch_value()
+                if not self._got_first_request:
+                    self.try_trigger_before_first_request_functions()
+                    self._got_first_request = True
+                try:
+                    if _signals.request_started.receivers:
+                        _signals.request_started.send(self, _async_wrapper=self.ensure_sync)
+                    if self.url_value_preprocessors or self.before_request_funcs:
+                        rv = self.preprocess_request()
+                    else:
+                        rv = None
+                    if rv is None:
+                        # dispatch_request()
+                        if request.routing_exception is not None:
+                            self.raise_routing_exception(request)
+                        rule = request.url_rule
+                        if request.method == "OPTIONS" and getattr(
+                            rule, "provide_automatic_options", False
+                        ):
+                            rv = self.make_default_options_response()
+                        else:
+                            view = self.view_functions[rule.endpoint]  # type: ignore[union-attr]
+                            try:
+                                view = self._sync_cache[view]
+                            except KeyError:
+                                view = self._sync(view)
+                            except TypeError:
+                                view = self.ensure_sync(view)
+                            rv = view(**request.view_args)  # type: ignore[arg-type]
+                except Exception as e:
+                    rv = self.handle_user_exception(e)
+                # See _wsgi_app_by_steps().
+                if (
+                    type(rv) is str
+                    and not self.after_request_funcs
+                    and not ctx._after_request_functions
+                    and not _signals.request_finished.receivers
+                    and ctx._sess is None
+                    and (not ctx._lazy_session or "HTTP_COOKIE" not in environ)
+                ):
+                    body = send_text(self.response_class, rv, environ, start_response)
+                    if body is not None:
+                        return body
+                response = self.finalize_request(rv)
+            except Exception as e:
+                error = e
+                response = self.handle_exception(e)
+            except BaseException:
+                error = sys.exc_info()[1]
+                raise
+            return response(environ, start_response)
+        finally:
+            preserve = environ.get("werkzeug.debug.preserve_context")
+            if preserve is not None:
+                app_ctx = _cv_app.get()
+                app_ctx._teardown_holds += 1
+                ctx._teardown_holds += 1
+                preserve(app_ctx)
+                preserve(ctx)
+            if error is not None and self.should_ignore_error(error):
+                error = None
+            ctx.pop(error)
+
+    def _remember_route(self, key: tuple[t.Any, ...] | None, ctx: RequestContext) -> None:
+        """Keep what binding and matching gave ``ctx`` in the app's route
+        memo under ``key``, the raw inputs wsgi_app() read: the environ's
+        host, path, method, scheme and script root, ``SERVER_NAME``, the URL
+        map, its number of rules and its host and subdomain settings.
+
+        PERF: with a request from the memo, wsgi_app() makes neither the
+        binding's key nor the match's (see Flask._bind_request() and
+        RequestContext.match_request()). Only a request whose binding depends
+        on nothing else is kept (a ``Host`` header, no ``Upgrade``, no trusted
+        hosts to check), and only a match the URL map's own memo keeps (see
+        match_request()). Rules are only ever added to a map, so a new
+        rule changes the key.
+        """
+        request = ctx.request
+        binding = ctx._binding
+        if (
+            key is None
+            or binding is None
+            or key[0] is None
+            or request.routing_exception is not None
+            or request.trusted_hosts is not None
+            or "HTTP_UPGRADE" in request.environ
+        ):
+            return
+        match = self.url_map.__dict__.get(_MATCH_MEMO, {}).get(binding)
+        if match is None:
+            return
+        memo = self._route_memo
+        if len(memo) >= 1024:  # hosts and paths come from clients
+            memo.clear()
+        memo[key] = (binding, match[0], match[1])
+
+    def _wsgi_app_by_steps(
+        self, environ: WSGIEnvironment, start_response: StartResponse
+    ) -> cabc.Iterable[bytes]:
+        """:meth:`wsgi_app` for an app that overrides one of the methods it
+        would otherwise take inline."""
         # PERF: an app that overrides none of the methods in _OVERRIDABLE
         # (the usual case) takes the same steps without the calls to them.
         plain = _plain_flask.check_object(self)
@@ -1357,6 +1552,20 @@ _OVERRIDABLE = frozenset(
     )
 )
 _plain_flask = Unchanged(Flask, *_OVERRIDABLE)
+# What wsgi_app() takes inline for an app that overrides none of these (see
+# there), and the context methods whose steps it repeats.
+_INLINED = _OVERRIDABLE | frozenset(
+    (
+        "app_context",
+        "dispatch_request",
+        "do_teardown_request",
+        "do_teardown_appcontext",
+        "create_url_adapter",
+    )
+)
+_inline_flask = Unchanged(Flask, *_INLINED)
+_inline_request_ctx = Unchanged(RequestContext, "__init__", "push", "pop", "match_request")
+_inline_app_ctx = Unchanged(AppContext, "__init__", "push", "pop")
 # For an app that is not plain: whether preprocess_request() is still
 # Flask's own, on the class and on the app.
 _plain_preprocess = Unchanged(Flask, "preprocess_request")
