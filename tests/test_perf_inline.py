@@ -93,9 +93,6 @@ def test_a_rule_added_to_the_map_directly_is_matched(app):
     assert _call(app, "/a/b") == (200, b"name b")
     app.url_map.add(Rule("/a/b", endpoint="exact"))
     app.view_functions["exact"] = lambda: "exact"
-    # Building a URL with werkzeug's own adapter makes the map sort its
-    # rules (clearing its _remap flag) before the next request comes in.
-    assert app.url_map.bind("localhost").build("index") == "/"
     assert _call(app, "/a/b") == (200, b"exact")
     assert _call(app, "/a/c") == (200, b"name c")
 
@@ -171,6 +168,4 @@ def test_the_memo_stays_bounded(app):
     for n in range(1100):
         assert _call(app, f"/a/{n}")[0] == 200
     assert 0 < len(app._route_memo) <= 1024
-    map_memo = app.url_map.__dict__[ctx_module._MATCH_MEMO]
-    assert len(map_memo) <= 1024
-    assert map_memo[ctx_module._RULES_KEY] == len(app.url_map._rules)
+    assert len(app.url_map.__dict__[ctx_module._MATCH_MEMO]) <= 1024

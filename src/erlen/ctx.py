@@ -71,9 +71,6 @@ _PURE_CONVERTERS = frozenset(
 # The memo entry that says whether every converter of the map is pure; it
 # goes when the memo is emptied, with the rules that made it.
 _PURE_KEY = "pure converters"
-# The memo entry that holds the number of rules the map had when the memo
-# was started.
-_RULES_KEY = "rule count"
 
 
 def _pure_map(memo: dict[t.Any, t.Any], url_map: t.Any) -> bool:
@@ -476,16 +473,12 @@ class RequestContext:
             )
         if key is not None:
             memo = url_map.__dict__.get(_MATCH_MEMO)
-            rules = len(url_map._rules)
             if memo is None:
-                memo = url_map.__dict__[_MATCH_MEMO] = {_RULES_KEY: rules}
-            elif memo[_RULES_KEY] != rules:
-                # Rules were added to the map directly (werkzeug's maps only
-                # ever add rules); add_url_rule() empties the memo itself.
-                # (The map's own _remap flag would not do: building a URL
-                # clears it too.)
+                memo = url_map.__dict__[_MATCH_MEMO] = {}
+            elif url_map._remap:
+                # Rules were added to the map directly since it last sorted
+                # them; add_url_rule() empties the memo itself.
                 memo.clear()
-                memo[_RULES_KEY] = rules
             hit = memo.get(key)
             if hit is not None:
                 request.url_rule = hit[0]
@@ -503,7 +496,6 @@ class RequestContext:
             if memo is not None and (not rule.arguments or _pure_map(memo, url_map)):
                 if len(memo) >= 1024:  # paths and hosts come from clients
                     memo.clear()
-                    memo[_RULES_KEY] = len(url_map._rules)
                 memo[key] = (rule, dict(view_args))
 
     def push(self) -> None:
