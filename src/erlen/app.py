@@ -1078,16 +1078,7 @@ class Flask(App):
                 raise
             return response(environ, start_response)
         finally:
-            preserve = environ.get("werkzeug.debug.preserve_context")
-            if preserve is not None:
-                app_ctx = _cv_app.get()
-                app_ctx._teardown_holds += 1
-                ctx._teardown_holds += 1
-                preserve(app_ctx)
-                preserve(ctx)
-            if error is not None and self.should_ignore_error(error):
-                error = None
-            ctx.pop(error)
+            self._end_request(ctx, environ, error)
 
     def _remember_route(self, key: tuple[t.Any, ...] | None, ctx: RequestContext) -> None:
         """Keep what binding and matching gave ``ctx`` in the app's route
@@ -1164,18 +1155,25 @@ class Flask(App):
                 raise
             return response(environ, start_response)
         finally:
-            preserve = environ.get("werkzeug.debug.preserve_context")
-            if preserve is not None:
-                # The test client pushes these again and pops them at the end
-                # of its ``with`` block: the teardown functions run then, once.
-                app_ctx = _cv_app.get()
-                app_ctx._teardown_holds += 1
-                ctx._teardown_holds += 1
-                preserve(app_ctx)
-                preserve(ctx)
-            if error is not None and self.should_ignore_error(error):
-                error = None
-            ctx.pop(error)
+            self._end_request(ctx, environ, error)
+
+    def _end_request(
+        self, ctx: RequestContext, environ: WSGIEnvironment, error: BaseException | None
+    ) -> None:
+        """The end of :meth:`wsgi_app`: hand the contexts to a test client
+        that keeps them, then pop the request context with ``error``."""
+        preserve = environ.get("werkzeug.debug.preserve_context")
+        if preserve is not None:
+            # The test client pushes these again and pops them at the end
+            # of its ``with`` block: the teardown functions run then, once.
+            app_ctx = _cv_app.get()
+            app_ctx._teardown_holds += 1
+            ctx._teardown_holds += 1
+            preserve(app_ctx)
+            preserve(ctx)
+        if error is not None and self.should_ignore_error(error):
+            error = None
+        ctx.pop(error)
 
     def __call__(
         self, environ: WSGIEnvironment, start_response: StartResponse
