@@ -1080,7 +1080,7 @@ class Flask(App):
         finally:
             self._end_request(ctx, environ, error)
 
-    def _remember_route(self, key: tuple[t.Any, ...] | None, ctx: RequestContext) -> None:
+    def _remember_route(self, key: tuple[t.Any, ...], ctx: RequestContext) -> None:
         """Keep what binding and matching gave ``ctx`` in the app's route
         memo under ``key``, the raw inputs wsgi_app() read: the environ's
         host, path, method, scheme and script root, ``SERVER_NAME``, the URL
@@ -1097,8 +1097,7 @@ class Flask(App):
         request = ctx.request
         binding = ctx._binding
         if (
-            key is None
-            or binding is None
+            binding is None
             or key[0] is None
             or request.routing_exception is not None
             or request.trusted_hosts is not None
