@@ -186,3 +186,34 @@ def test_check_object_sees_names_set_on_the_instance(classes):
     inline.b = 1
     assert not check.check_object(inline)
     assert check.check_object(object()) is False  # no a or b at all
+
+
+def test_the_last_answer_is_forgotten_when_its_class_changes(classes):
+    # The compiled module keeps its last true answer in the object itself;
+    # a patch to that class, or to a base, must still be seen.
+    class Base:
+        def a(self):
+            return 1
+
+    class One(Base):
+        pass
+
+    class Two(Base):
+        pass
+
+    check = classes.Unchanged(Base, "a")
+    plans = classes.PerClass(lambda cls: cls.a)
+    for cls in (One, Two, One, One, Two):
+        assert check.check(cls)
+        assert plans.get(cls) is Base.a
+    One.a = lambda self: 2  # the class asked last
+    assert not check.check(One)
+    assert plans.get(One) is One.a
+    assert check.check(Two)
+    assert plans.get(Two) is Base.a
+    patched = Base.a = lambda self: 3  # a base of the class asked last
+    assert not check.check(Two)
+    assert plans.get(Two) is patched
+    del One.a
+    assert not check.check(One)  # Base.a itself is not the original
+    assert plans.get(One) is patched
