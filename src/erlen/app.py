@@ -36,6 +36,7 @@ from werkzeug.wsgi import get_host
 from . import cli
 from . import ctx as _ctx_module
 from . import signals as _signals
+from .signals import lifecycle as _lifecycle
 from .ctx import AppContext
 from .ctx import RequestContext
 from .ctx import _MATCH_MEMO
@@ -1014,7 +1015,7 @@ class Flask(App):
                     # AppContext(self).push()
                     app_ctx = AppContext(self)
                     app_ctx._cv_tokens.append(_cv_app.set(app_ctx))
-                    if _signals.appcontext_pushed.receivers:
+                    if not _lifecycle.quiet and _signals.appcontext_pushed.receivers:
                         _signals.appcontext_pushed.send(self, _async_wrapper=self.ensure_sync)
                 else:
                     app_ctx = None
@@ -1031,7 +1032,7 @@ class Flask(App):
                     self.try_trigger_before_first_request_functions()
                     self._got_first_request = True
                 try:
-                    if _signals.request_started.receivers:
+                    if not _lifecycle.quiet and _signals.request_started.receivers:
                         _signals.request_started.send(self, _async_wrapper=self.ensure_sync)
                     if self.url_value_preprocessors or self.before_request_funcs:
                         rv = self.preprocess_request()
@@ -1062,7 +1063,7 @@ class Flask(App):
                     type(rv) is str
                     and not self.after_request_funcs
                     and not ctx._after_request_functions
-                    and not _signals.request_finished.receivers
+                    and (_lifecycle.quiet or not _signals.request_finished.receivers)
                     and ctx._sess is None
                     and (not ctx._lazy_session or "HTTP_COOKIE" not in environ)
                 ):
@@ -1136,7 +1137,7 @@ class Flask(App):
                         type(rv) is str
                         and not self.after_request_funcs
                         and not ctx._after_request_functions
-                        and not _signals.request_finished.receivers
+                        and (_lifecycle.quiet or not _signals.request_finished.receivers)
                         and ctx._sess is None
                         and (not ctx._lazy_session or "HTTP_COOKIE" not in environ)
                     ):
@@ -1196,7 +1197,7 @@ class Flask(App):
             self.try_trigger_before_first_request_functions()
             self._got_first_request = True
         try:
-            if _signals.request_started.receivers:
+            if not _lifecycle.quiet and _signals.request_started.receivers:
                 _signals.request_started.send(self, _async_wrapper=self.ensure_sync)
             # PERF: with no hooks (and the method not overridden) there is
             # nothing to run; skipping the call saves a frame per request.
@@ -1282,7 +1283,7 @@ class Flask(App):
         response = self.make_response(rv)
         try:
             response = self.process_response(response)
-            if _signals.request_finished.receivers:
+            if not _lifecycle.quiet and _signals.request_finished.receivers:
                 _signals.request_finished.send(
                     self, _async_wrapper=self.ensure_sync, response=response
                 )

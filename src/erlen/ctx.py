@@ -14,6 +14,7 @@ from werkzeug.routing import MapAdapter
 from werkzeug.wrappers import Request as _BaseRequest
 
 from . import signals as _signals
+from .signals import lifecycle as _lifecycle
 from ._lazy import OnFirstRead
 from ._overrides import Unchanged
 from .sessions import SecureCookieSessionInterface as _SecureCookieSessionInterface
@@ -273,7 +274,7 @@ class AppContext:
     def push(self) -> None:
         """Make this context the current one."""
         self._cv_tokens.append(_cv_app.set(self))
-        if _signals.appcontext_pushed.receivers:
+        if not _lifecycle.quiet and _signals.appcontext_pushed.receivers:
             app = self.app
             _signals.appcontext_pushed.send(app, _async_wrapper=app.ensure_sync)
 
@@ -290,7 +291,7 @@ class AppContext:
                 and not self._teardown_holds
                 and (
                     app.teardown_appcontext_funcs
-                    or _signals.appcontext_tearing_down.receivers
+                    or (not _lifecycle.quiet and _signals.appcontext_tearing_down.receivers)
                     or not _plain_app_hooks.check(type(app))
                 )
             ):
@@ -305,7 +306,7 @@ class AppContext:
             raise AssertionError(
                 f"Popped wrong app context. ({ctx!r} instead of {self!r})"
             )
-        if _signals.appcontext_popped.receivers:
+        if not _lifecycle.quiet and _signals.appcontext_popped.receivers:
             _signals.appcontext_popped.send(app, _async_wrapper=app.ensure_sync)
 
     def __enter__(self) -> AppContext:
@@ -544,7 +545,7 @@ class RequestContext:
                 # PERF: as in AppContext.pop(), an empty teardown is skipped.
                 if (
                     app.teardown_request_funcs
-                    or _signals.request_tearing_down.receivers
+                    or (not _lifecycle.quiet and _signals.request_tearing_down.receivers)
                     or not self._plain_hooks
                 ):
                     app.do_teardown_request(exc)
