@@ -89,6 +89,29 @@ def test_the_memo_context_has_what_the_constructor_sets(app):
     assert adapter2.map is app.url_map
 
 
+def test_the_app_context_has_what_its_constructor_sets(app):
+    seen = []
+
+    @app.route("/app-ctx")
+    def app_ctx_view():
+        app_ctx = erlen.globals._cv_app.get()
+        erlen.g.value = len(seen)
+        seen.append((type(app_ctx), list(vars(app_ctx)), app_ctx))
+        return "ok"
+
+    for _ in range(2):
+        assert _call(app, "/app-ctx") == (200, b"ok")
+    (cls1, names1, ctx1), (cls2, names2, ctx2) = seen
+    assert cls1 is cls2 is ctx_module.AppContext
+    expected = list(vars(ctx_module.AppContext(app)))
+    # The same attributes in the same order, then g (made on first use).
+    assert names1 == names2 == [*expected, "g"]
+    assert ctx1 is not ctx2
+    assert (ctx1.g.value, ctx2.g.value) == (0, 1)  # a g of its own each
+    assert ctx1._cv_tokens == ctx2._cv_tokens == []  # popped
+    assert erlen.globals._cv_app.get(None) is None
+
+
 def test_a_rule_added_to_the_map_directly_is_matched(app):
     assert _call(app, "/a/b") == (200, b"name b")
     app.url_map.add(Rule("/a/b", endpoint="exact"))
