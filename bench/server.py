@@ -3,7 +3,7 @@ loopback port, driven by wrk, for erlen, Flask and a bare WSGI callable.
 
 Usage::
 
-    python bench/server.py                      # hello and realistic, 21 rounds of 1 s
+    python bench/server.py                      # hello and realistic, 41 rounds of 1 s
     python bench/server.py --duration 2 --rounds 9
     python bench/server.py --scenario hello --client python
 
@@ -18,11 +18,12 @@ round (its requests per second over the floor's in the same round, which
 cancels the machine's drift between rounds) with the rounds' range (issue 7:
 erlen's hello at least 90%).
 
-On the shared 2-core machine this was written on, one round's share moves
-by about 10% either way (the floor alone drifts between 5,500 and 9,600
-req/s over a minute). The default is therefore many short rounds (21 of
-1 s) rather than a few long ones: the median of 21 moves about half as much
-as the median of 7 rounds of 2 s, for 1.5 times the running time.
+On the shared 2-core machine this was written on, one round's share has a
+standard deviation of about 12% (the floor alone drifts between 5,500 and
+9,600 req/s over a minute), and rounds of 2 s vary as much as rounds of 1 s.
+The default is therefore many short rounds: 41 of 1 s, whose median moves
+by about 2.3% (1.25 x 12% / sqrt(41)) where 21 rounds' median moved by
+about 3.3%. A run of both scenarios takes about four and a half minutes.
 
 The load generator is wrk (``apt-get install wrk``) with one thread and four
 connections; without wrk, or with ``--client python``, a bounded Python
@@ -40,6 +41,7 @@ from __future__ import annotations
 import argparse
 import http.client
 import os
+import random
 import re
 import shutil
 import signal
@@ -262,6 +264,21 @@ def share_text(shares: list[float]) -> str:
     return f"{statistics.median(shares):.0%} ({low:.0%}-{high:.0%})"
 
 
+def median_interval(
+    values: list[float], level: float = 0.95, resamples: int = 2000
+) -> tuple[float, float]:
+    """A percentile-bootstrap interval for the median of ``values``: how far
+    the reported median could move in another run on the same machine. The
+    resampling is seeded, so a report is reproducible from its rounds."""
+    rng = random.Random(7)
+    n = len(values)
+    medians = sorted(
+        statistics.median(rng.choices(values, k=n)) for _ in range(resamples)
+    )
+    tail = (1 - level) / 2
+    return medians[int(tail * (resamples - 1))], medians[int((1 - tail) * (resamples - 1))]
+
+
 def fmt_ms(seconds: float | None) -> str:
     return "-" if seconds is None else f"{seconds * 1e3:.2f} ms"
 
@@ -270,11 +287,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--scenario", choices=SCENARIOS, action="append")
     parser.add_argument("--duration", type=float, default=1.0, help="seconds per measurement")
-    parser.add_argument("--rounds", type=int, default=21, help="measurements per row (median)")
+    parser.add_argument("--rounds", type=int, default=41, help="measurements per row (median)")
     parser.add_argument("--client", choices=("auto", "wrk", "python"), default="auto")
     args = parser.parse_args(argv)
-    if args.duration <= 0 or args.duration > 60 or not 1 <= args.rounds <= 60:
-        parser.error("--duration must be in (0, 60] and --rounds in [1, 60]")
+    if args.duration <= 0 or args.duration > 60 or not 1 <= args.rounds <= 99:
+        parser.error("--duration must be in (0, 60] and --rounds in [1, 99]")
     client = args.client
     if client == "auto":
         client = "wrk" if shutil.which("wrk") else "python"
@@ -307,7 +324,9 @@ def main(argv: list[str] | None = None) -> int:
         speedup = results["erlen"]["rps"] / results["flask"]["rps"]
         print(f"\nerlen / flask: {speedup:.2f}x requests per second.")
         if scenario == "hello":
-            share = statistics.median(results["erlen"]["shares"])
+            shares = results["erlen"]["shares"]
+            share = statistics.median(shares)
+            low, high = median_interval(shares)
             passed = share >= TARGET_SHARE
             ok = ok and passed
             print(
@@ -315,6 +334,7 @@ def main(argv: list[str] | None = None) -> int:
                 f" callable, as the median of the rounds' shares: {share:.0%}"
                 f" {'PASS' if passed else 'FAIL'}"
                 f" (Flask: {statistics.median(results['flask']['shares']):.0%})."
+                f" The median's 95% bootstrap interval: {low:.0%}-{high:.0%}."
             )
         print()
     return 0 if ok else 1
