@@ -311,7 +311,6 @@ def main(argv: list[str] | None = None) -> int:
     ok = True
     for scenario in scenarios:
         results = measure_scenario(scenario, args.duration, args.rounds, client)
-        floor = results["floor"]["rps"]
         print(f"### {scenario}\n")
         print("| row | req/s | p50 | p90 | p99 | share of floor (rounds' range) |")
         print("|---|---:|---:|---:|---:|---:|")
