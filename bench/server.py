@@ -24,6 +24,9 @@ standard deviation of about 12% (the floor alone drifts between 5,500 and
 The default is therefore many short rounds: 41 of 1 s, whose median moves
 by about 2.3% (1.25 x 12% / sqrt(41)) where 21 rounds' median moved by
 about 3.3%. A run of both scenarios takes about four and a half minutes.
+The report gives the median's bootstrap interval over the rounds; between
+runs the host's load moves the share further (four runs in one hour gave
+85% to 92%), so compare runs, not one interval.
 
 The load generator is wrk (``apt-get install wrk``) with one thread and four
 connections; without wrk, or with ``--client python``, a bounded Python
@@ -268,8 +271,10 @@ def median_interval(
     values: list[float], level: float = 0.95, resamples: int = 2000
 ) -> tuple[float, float]:
     """A percentile-bootstrap interval for the median of ``values``: how far
-    the reported median could move in another run on the same machine. The
-    resampling is seeded, so a report is reproducible from its rounds."""
+    the round-to-round noise within this run could move the median. The
+    machine's state also shifts between runs, by more than this on a busy
+    host, so it does not bound another run. The resampling is seeded, so a
+    report is reproducible from its rounds."""
     rng = random.Random(7)
     n = len(values)
     medians = sorted(
