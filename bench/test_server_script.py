@@ -17,7 +17,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import server  # noqa: E402
+import server
 
 
 def test_one_round_reports_every_row(capsys: pytest.CaptureFixture[str]) -> None:
@@ -28,10 +28,10 @@ def test_one_round_reports_every_row(capsys: pytest.CaptureFixture[str]) -> None
     out = capsys.readouterr().out
     assert rc in (0, 1)  # 1: the target missed, which one short round may do
     for row in server.ROWS:
-        line = re.search(rf"^\| {row} \| ([\d,]+) \|", out, re.M)
+        line = re.search(rf"^\| {row} \| ([\d,]+) \|", out, re.MULTILINE)
         assert line is not None, out
         assert int(line.group(1).replace(",", "")) > 0
-    assert re.search(r"^\| floor \|.*\| 100% \(100%-100%\) \|$", out, re.M), out
+    assert re.search(r"^\| floor \|.*\| 100% \(100%-100%\) \|$", out, re.MULTILINE), out
     target = re.search(r"Target: .*: (\d+)% (PASS|FAIL)", out)
     assert target is not None, out
     assert (target.group(2) == "PASS") == (rc == 0)
