@@ -117,7 +117,7 @@ cdef class Unchanged:
         self.last_version = 0
 
     def __call__(self, cls):
-        return self.check(cls)
+        return self._check(cls)
 
     @cython.always_allow_keywords(False)  # METH_O: the cheapest call
     def check(self, cls):
