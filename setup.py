@@ -19,7 +19,7 @@ REQUIRE_EXTENSIONS = (
 )
 # Each _speedups/NAME_c.pyx builds the module erlen.NAME_c: the
 # context-local core, and the class checks of the request fast paths.
-SPEEDUPS = ["_local_c", "_classes_c"]
+SPEEDUPS = ["_local_c"]
 
 
 class OptionalBuildExt(build_ext):

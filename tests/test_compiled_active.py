@@ -21,7 +21,6 @@ import pytest
 
 import erlen._local_py
 import erlen.local
-from erlen import _overrides
 
 NAMES = ["Local", "LocalStack", "LocalProxy", "LocalManager", "release_local"]
 
@@ -49,8 +48,6 @@ def test_no_extensions_selects_python():
     assert erlen.local.COMPILED is False
     _assert_exports(erlen._local_py)
     assert erlen.local.LocalProxy.__module__ == "erlen._local_py"
-    assert _overrides.COMPILED is False
-    assert _overrides.Unchanged.__module__ == "erlen._classes_py"
 
 
 def test_ci_requires_compiled_core():
@@ -62,9 +59,6 @@ def test_ci_requires_compiled_core():
     _assert_exports(compiled)
     assert erlen.local.LocalProxy is not erlen._local_py.LocalProxy
     assert erlen.local.LocalProxy.__module__ == "erlen._local_c"
-    # The class checks of the request fast paths are compiled too.
-    assert _overrides.COMPILED is True
-    assert _overrides.Unchanged.__module__ == "erlen._classes_c"
 
 
 def test_compiled_flag_matches_exports():

@@ -12,7 +12,6 @@ import typing as t
 import warnings
 import weakref
 from datetime import timedelta
-from functools import lru_cache
 from functools import update_wrapper
 from types import FunctionType
 from urllib.parse import quote as _url_quote
@@ -24,7 +23,6 @@ from werkzeug.exceptions import BadRequestKeyError
 from werkzeug.exceptions import HTTPException
 from werkzeug.exceptions import InternalServerError
 from werkzeug.routing import BuildError
-from werkzeug.routing import Map
 from werkzeug.routing import MapAdapter
 from werkzeug.routing import RequestRedirect
 from werkzeug.routing import RoutingException
@@ -34,15 +32,13 @@ from werkzeug.wrappers import Response as BaseResponse
 from werkzeug.wsgi import get_host
 
 from . import cli
-from . import ctx as _ctx_module
 from . import signals as _signals
-from .signals import lifecycle as _lifecycle
+from ._werkzeug import bind_remembered
+from ._werkzeug import current_subdomain
 from .ctx import AppContext
 from .ctx import RequestContext
-from .ctx import _MATCH_MEMO
-from .ctx import _UNMADE
-from .ctx import _adapter_for
-from ._overrides import Unchanged
+from .globals import _cv_app
+from .globals import _cv_request
 from .globals import g
 from .globals import request
 from .globals import session
@@ -57,14 +53,6 @@ from .sessions import SecureCookieSessionInterface
 from .sessions import SessionInterface
 from .wrappers import Request
 from .wrappers import Response
-from .wrappers import send_text
-
-from . import globals as _globals
-
-# Bound by assignment for speed: see the PERF note in erlen.ctx.
-_cv_app = _globals._cv_app
-_cv_request = _globals._cv_request
-_new_object = object.__new__
 
 if t.TYPE_CHECKING:  # pragma: no cover
     from _typeshed.wsgi import StartResponse
@@ -81,91 +69,12 @@ _SAFE_METHODS = frozenset(("GET", "HEAD", "OPTIONS"))
 _ANCHOR_SAFE = "%!#$&'()*+,/:;=?@"
 
 
-@lru_cache(maxsize=512)
-def _chain_of(endpoint: str) -> tuple[str, ...]:
-    """The blueprints of an endpoint, innermost first:
-    ``"a.b.view"`` -> ``("a.b", "a")``; ``()`` for an app endpoint."""
-    name, dot, _ = endpoint.rpartition(".")
-    if not dot:
-        return ()
-    chain = [name]
-    while "." in name:
-        name = name.rpartition(".")[0]
-        chain.append(name)
-    return tuple(chain)
-
-
-def _blueprints_of(request: Request) -> tuple[str, ...]:
-    # PERF: the chain is derived from the rule's endpoint through a C-level
-    # lru_cache, instead of the request's properties which build a new list.
-    rule = request.url_rule
-    if rule is None:
-        return ()
-    return _chain_of(rule.endpoint)
-
-
-def _app_first(registry: t.Any, bps: tuple[str, ...]) -> t.Any:
-    """The hook lists of the app, then of each blueprint from the outermost."""
-    cache = getattr(registry, "app_first", None)
-    if cache is None:  # a plain dict put in place of the registry
-        return [registry[n] for n in (None, *reversed(bps)) if n in registry]
-    lists = cache.get(bps)
-    if lists is None:
-        lists = registry.build_app_first(bps)
-    return lists
-
-
-def _bp_first(registry: t.Any, bps: tuple[str, ...]) -> t.Any:
-    """The hook lists of each blueprint from the innermost, then the app's."""
-    cache = getattr(registry, "bp_first", None)
-    if cache is None:  # a plain dict put in place of the registry
-        return [registry[n] for n in (*bps, None) if n in registry]
-    lists = cache.get(bps)
-    if lists is None:
-        lists = registry.build_bp_first(bps)
-    return lists
-
-
-def _public_module_name() -> str:
+def _app_module() -> str:
     # Under the ``flask`` alias this module is ``flask.app``: warnings are
-    # attributed to that name, so filters written for Flask apply.
-    if sys.modules.get("flask.app") is sys.modules.get(__name__):
+    # attributed to that name, so that filters written for Flask apply.
+    if sys.modules.get("flask.app") is sys.modules[__name__]:
         return "flask.app"
     return __name__
-
-
-def _current_subdomain(environ: WSGIEnvironment, server_name: str) -> str:
-    """The subdomain of the request's host under ``server_name``, or
-    ``"<invalid>"`` (with a warning) when the host is not under it; the
-    same as werkzeug's ``bind_to_environ`` computes, with the warning
-    attributed to the app module."""
-    host = get_host(environ).lower()
-    scheme = environ["wsgi.url_scheme"]
-    upgrade = any(
-        v.strip(" \t") == "upgrade"
-        for v in environ.get("HTTP_CONNECTION", "").lower().split(",")
-    )
-    if upgrade and environ.get("HTTP_UPGRADE", "").lower() == "websocket":
-        scheme = "wss" if scheme == "https" else "ws"
-    name = server_name.lower()
-    if scheme in {"http", "ws"} and name.endswith(":80"):
-        name = name[:-3]
-    elif scheme in {"https", "wss"} and name.endswith(":443"):
-        name = name[:-4]
-    current = host.split(".")
-    configured = name.split(".")
-    offset = -len(configured)
-    if current[offset:] != configured:
-        warnings.warn_explicit(
-            f"Current server name {host!r} doesn't match configured"
-            f" server name {name!r}",
-            UserWarning,
-            __file__,
-            sys._getframe().f_lineno,
-            module=_public_module_name(),
-        )
-        return "<invalid>"
-    return ".".join(filter(None, current[:offset]))
 
 
 class _ThreadLoop:
@@ -428,12 +337,10 @@ class Flask(App):
         self.before_first_request_funcs: list[t.Callable[[], t.Any]] = []
         self._before_first_request_lock = threading.RLock()
         self._before_first_request_running = False
-        # func -> what ensure_sync returned for it; see _sync().
-        self._sync_cache: dict[t.Any, t.Callable[..., t.Any]] = {}
-        # environ host/script/scheme -> MapAdapter; see create_url_adapter().
-        self._adapter_cache: dict[tuple[t.Any, ...], MapAdapter] = {}
-        # raw request inputs -> (binding, rule, view_args); see _remember_route().
-        self._route_memo: dict[tuple[t.Any, ...], tuple[t.Any, t.Any, t.Any]] = {}
+        # The adapters create_url_adapter() binds from, and the matches
+        # RequestContext.match_request() found (see erlen._werkzeug).
+        self._url_adapters: dict[t.Any, MapAdapter] = {}
+        self._url_matches: dict[t.Any, t.Any] = {}
 
         if self.has_static_folder:
             assert bool(static_host) == host_matching, (
@@ -522,14 +429,10 @@ class Flask(App):
         """Add the values of the context processors (the app's, then those
         of the current blueprints) to ``context``; values already in
         ``context`` win."""
-        req_ctx = _cv_request.get(None)
-        bps = _blueprints_of(req_ctx.request) if req_ctx is not None else ()
-        registry = self.template_context_processors
-        lists = _app_first(registry, bps)
         original = context.copy()
-        for funcs in lists:
-            for func in funcs:
-                context.update(self._sync(func)())
+        for name in (None, *reversed(self._current_blueprints())):
+            for func in self.template_context_processors.get(name, ()):
+                context.update(self.ensure_sync(func)())
         context.update(original)
 
     def make_shell_context(self) -> dict[str, t.Any]:
@@ -715,113 +618,48 @@ class Flask(App):
 
         return update_wrapper(run_sync, func)
 
-    def _sync(self, func: t.Callable[..., t.Any]) -> t.Callable[..., t.Any]:
-        # PERF: registered views and hooks are checked for being coroutine
-        # functions once, not on every call.
-        cache = self._sync_cache
-        try:
-            return cache[func]
-        except KeyError:
-            rv = cache[func] = self.ensure_sync(func)
-            return rv
-        except TypeError:  # unhashable callable
-            return self.ensure_sync(func)
-
     # URLs
-
-    def _bind_request(self, request: Request) -> t.Any:
-        """What :meth:`create_url_adapter` binds a request's adapter from:
-        ``(template, path_info, method)`` for a werkzeug ``Map``, where the
-        template is the adapter bound for the request's host, script root
-        and scheme (see :func:`_adapter_for`); or a custom map's own
-        adapter. Raises the 400 of an untrusted host.
-
-        PERF: the triple is also the key of the map's remembered matches,
-        so a request whose match is remembered never builds an adapter: the
-        request context makes one when something first reads it (url_for).
-        """
-        config = self.config
-        trusted_hosts = config["TRUSTED_HOSTS"]
-        if trusted_hosts is not None:
-            request.trusted_hosts = trusted_hosts
-        if request.trusted_hosts is not None:
-            # Werkzeug's adapter does not check trusted hosts; computing
-            # the host now raises a 400 for an untrusted one.
-            request.host = get_host(request.environ, request.trusted_hosts)  # type: ignore[misc]
-        url_map = self.url_map
-        subdomain = None
-        server_name = config["SERVER_NAME"]
-        if url_map.host_matching:
-            server_name = None
-        elif not self.subdomain_matching:
-            subdomain = url_map.default_subdomain or ""
-        elif server_name is not None:
-            subdomain = _current_subdomain(request.environ, server_name)
-
-        environ = request.environ
-        if type(url_map) is not Map:
-            # A custom map may bind differently: leave it to its own.
-            return url_map.bind_to_environ(
-                environ, server_name=server_name, subdomain=subdomain
-            )
-        # PERF: binding to an environ costs some thirty calls, and all but
-        # the path, method and query depend only on the host, script
-        # root and scheme. The adapter bound for those is kept as a
-        # template, and each request's adapter is a shallow copy of it
-        # with its own path, method and query.
-        host = environ.get("HTTP_HOST")
-        if host is None:  # werkzeug then takes SERVER_NAME and SERVER_PORT
-            host = (environ.get("SERVER_NAME"), environ.get("SERVER_PORT"))
-        upgrade = environ.get("HTTP_UPGRADE")
-        if upgrade is not None:  # the Connection header matters only then
-            upgrade = (upgrade, environ.get("HTTP_CONNECTION"))
-        key = (
-            host,
-            environ.get("wsgi.url_scheme"),
-            environ.get("SCRIPT_NAME"),
-            upgrade,
-            server_name,
-            subdomain,
-        )
-        cache = self._adapter_cache
-        template = cache.get(key)
-        if template is None or template.map is not url_map:
-            template = url_map.bind_to_environ(
-                environ, server_name=server_name, subdomain=subdomain
-            )
-            if len(cache) >= 256:  # hosts come from clients: stay bounded
-                cache.clear()
-            cache[key] = template
-        # The same decoding werkzeug applies to WSGI strings (latin-1
-        # bytes read as UTF-8), which leaves ASCII as it is.
-        path_info = environ.get("PATH_INFO")
-        if path_info is None:
-            path_info = "/"
-        elif not path_info.isascii():
-            path_info = path_info.encode("latin1").decode(errors="replace")
-        return (template, path_info, environ["REQUEST_METHOD"])
 
     def create_url_adapter(self, request: Request | None) -> MapAdapter | None:
         """The URL adapter for ``request``, or for the app context (only
         with ``SERVER_NAME`` set) when ``request`` is ``None``.
 
-        ``TRUSTED_HOSTS`` is checked here. Without ``host_matching`` or
-        ``subdomain_matching`` the host does not take part in matching.
+        ``TRUSTED_HOSTS`` is checked here: an untrusted host is a 400.
+        Without ``host_matching`` or ``subdomain_matching`` the host does
+        not take part in matching.
         """
-        if request is not None:
-            bound = self._bind_request(request)
-            if type(bound) is tuple:
-                return _adapter_for(bound, request.environ)
-            return bound  # type: ignore[return-value]
-
         config = self.config
-        if config["SERVER_NAME"] is not None:
+        if request is None:
+            if config["SERVER_NAME"] is None:
+                return None
             return self.url_map.bind(
                 config["SERVER_NAME"],
                 script_name=config["APPLICATION_ROOT"],
                 url_scheme=config["PREFERRED_URL_SCHEME"],
             )
-        return None
+        if config["TRUSTED_HOSTS"] is not None:
+            request.trusted_hosts = config["TRUSTED_HOSTS"]
+        server_name = config["SERVER_NAME"]
+        subdomain = None
+        if self.url_map.host_matching:
+            server_name = None  # the host is what is matched
+        elif not self.subdomain_matching:
+            subdomain = self.url_map.default_subdomain or ""
+        elif server_name is not None:
+            # Found here rather than by werkzeug, which would warn from
+            # its own module rather than the app's.
+            subdomain = current_subdomain(request.environ, server_name, _app_module())
+        adapter = bind_remembered(
+            self._url_adapters, self.url_map, request, server_name, subdomain
+        )
+        if adapter is None:
+            # werkzeug's binding does not check trusted hosts; computing the
+            # host does (an untrusted one is a 400).
+            request.host = get_host(request.environ, request.trusted_hosts)  # type: ignore[misc]
+            adapter = self.url_map.bind_to_environ(
+                request.environ, server_name=server_name, subdomain=subdomain
+            )
+        return adapter
 
     def raise_routing_exception(self, request: Request) -> t.NoReturn:
         """Raise the request's routing error. In debug mode, a redirect that
@@ -933,220 +771,12 @@ class Flask(App):
         """The WSGI application proper. :meth:`__call__` calls it, so that
         middleware can wrap it: ``app.wsgi_app = Middleware(app.wsgi_app)``.
         """
-        # PERF: behind a real server every cache is cold when a request
-        # comes in, and what a request costs follows the objects and code it
-        # touches more than its instructions. For an app that overrides
-        # none of _INLINED, with the context classes unpatched, the request
-        # context's construction and push and the dispatch are taken here,
-        # inline: the same steps in the same order as RequestContext's
-        # __init__() and push(), AppContext's push(), _dispatch_value() and
-        # dispatch_request(), which the other apps go through; and a URL seen
-        # before is bound and matched by one lookup in the route memo. In a
-        # replay of gunicorn's sync worker this took erlen's extra time per
-        # hello request from 8.5 to 7.0 us. (Taking the pop inline as well
-        # saved nothing measurable: its cost is in the checks it makes.)
-        if not (
-            _inline_flask.check_object(self)
-            and _inline_request_ctx.check(RequestContext)
-            and _inline_app_ctx.check(AppContext)
-        ):
-            return self._wsgi_app_by_steps(environ, start_response)
-        # RequestContext(self, environ): the request, and its binding and
-        # match from the app's route memo (see _remember_route()) when the
-        # same inputs were matched before; otherwise the context's own
-        # constructor binds, and match_request() matches, below.
-        request = self.request_class(environ)
-        request.json_module = self.json
-        config = self.config
-        url_map = self.url_map
-        route_key = (
-            environ.get("HTTP_HOST"),
-            environ.get("PATH_INFO"),
-            environ.get("REQUEST_METHOD"),
-            environ.get("wsgi.url_scheme"),
-            environ.get("SCRIPT_NAME"),
-            config["SERVER_NAME"],
-            url_map,
-            url_map.host_matching,
-            url_map.default_subdomain,
-            self.subdomain_matching,
-        )
-        if url_map._remap:
-            # Rules were added to the map directly since it last sorted them
-            # (add_url_rule() forgets the memo itself).
-            self._route_memo.clear()
-        route = self._route_memo.get(route_key)
-        if (
-            route is not None
-            and config["TRUSTED_HOSTS"] is None
-            and request.trusted_hosts is None
-            and "HTTP_UPGRADE" not in environ
-        ):
-            # The attributes RequestContext.__init__ sets, in its order.
-            ctx = _new_object(RequestContext)
-            ctx.app = self
-            ctx.request = request
-            ctx.flashes = None
-            ctx._sess = None
-            ctx._lazy_session = False
-            ctx._teardown_holds = 0
-            ctx._after_request_functions = []
-            ctx._cv_tokens = tokens = []
-            ctx._binding = route[0]
-            ctx._url_adapter = _UNMADE
-            ctx._plain_hooks = True
-            request.url_rule = route[1]
-            request.view_args = dict(route[2]) if route[2] else {}
-        else:
-            ctx = RequestContext(self, environ, request)
-            tokens = ctx._cv_tokens
-            route = None
-        app_ctx = None
-        error: BaseException | None = None
-        try:
-            try:
-                # RequestContext.push()
-                app_ctx = _cv_app.get(None)
-                if (
-                    app_ctx is None
-                    or app_ctx.app is not self
-                    or app_ctx._preserved_by_client
-                ):
-                    # AppContext(self).push()
-                    app_ctx = AppContext(self)
-                    app_ctx._cv_tokens.append(_cv_app.set(app_ctx))
-                    if not _lifecycle.quiet and _signals.appcontext_pushed.receivers:
-                        _signals.appcontext_pushed.send(self, _async_wrapper=self.ensure_sync)
-                else:
-                    app_ctx = None
-                tokens.append((_cv_request.set(ctx), app_ctx))
-                if type(self.session_interface) is SecureCookieSessionInterface:
-                    ctx._lazy_session = True
-                else:
-                    ctx._open_session()
-                if route is None and ctx._url_adapter is not None:
-                    ctx.match_request()
-                    self._remember_route(route_key, ctx)
-                # _dispatch_value()
-                if not self._got_first_request:
-                    self.try_trigger_before_first_request_functions()
-                    self._got_first_request = True
-                try:
-                    if not _lifecycle.quiet and _signals.request_started.receivers:
-                        _signals.request_started.send(self, _async_wrapper=self.ensure_sync)
-                    if self.url_value_preprocessors or self.before_request_funcs:
-                        rv = self.preprocess_request()
-                    else:
-                        rv = None
-                    if rv is None:
-                        # dispatch_request()
-                        if request.routing_exception is not None:
-                            self.raise_routing_exception(request)
-                        rule = request.url_rule
-                        if request.method == "OPTIONS" and getattr(
-                            rule, "provide_automatic_options", False
-                        ):
-                            rv = self.make_default_options_response()
-                        else:
-                            view = self.view_functions[rule.endpoint]  # type: ignore[union-attr]
-                            try:
-                                view = self._sync_cache[view]
-                            except KeyError:
-                                view = self._sync(view)
-                            except TypeError:
-                                view = self.ensure_sync(view)
-                            rv = view(**request.view_args)  # type: ignore[arg-type]
-                except Exception as e:
-                    rv = self.handle_user_exception(e)
-                # See _wsgi_app_by_steps().
-                if (
-                    type(rv) is str
-                    and not self.after_request_funcs
-                    and not ctx._after_request_functions
-                    and (_lifecycle.quiet or not _signals.request_finished.receivers)
-                    and ctx._sess is None
-                    and (not ctx._lazy_session or "HTTP_COOKIE" not in environ)
-                ):
-                    body = send_text(self.response_class, rv, environ, start_response)
-                    if body is not None:
-                        return body
-                response = self.finalize_request(rv)
-            except Exception as e:
-                error = e
-                response = self.handle_exception(e)
-            except BaseException:
-                error = sys.exc_info()[1]
-                raise
-            return response(environ, start_response)
-        finally:
-            self._end_request(ctx, environ, error)
-
-    def _remember_route(self, key: tuple[t.Any, ...], ctx: RequestContext) -> None:
-        """Keep what binding and matching gave ``ctx`` in the app's route
-        memo under ``key``, the raw inputs wsgi_app() read: the environ's
-        host, path, method, scheme and script root, ``SERVER_NAME``, the URL
-        map and its host and subdomain settings.
-
-        PERF: with a request from the memo, wsgi_app() makes neither the
-        binding's key nor the match's (see Flask._bind_request() and
-        RequestContext.match_request()). Only a request whose binding depends
-        on nothing else is kept (a ``Host`` header, no ``Upgrade``, no trusted
-        hosts to check), and only a match the URL map's own memo keeps (see
-        match_request()). It is forgotten when rules are added, as the
-        map's own memo is.
-        """
-        request = ctx.request
-        binding = ctx._binding
-        if (
-            binding is None
-            or key[0] is None
-            or request.routing_exception is not None
-            or request.trusted_hosts is not None
-            or "HTTP_UPGRADE" in request.environ
-        ):
-            return
-        match = self.url_map.__dict__.get(_MATCH_MEMO, {}).get(binding)
-        if match is None:
-            return
-        memo = self._route_memo
-        if len(memo) >= 1024:  # hosts and paths come from clients
-            memo.clear()
-        memo[key] = (binding, match[0], match[1])
-
-    def _wsgi_app_by_steps(
-        self, environ: WSGIEnvironment, start_response: StartResponse
-    ) -> cabc.Iterable[bytes]:
-        """:meth:`wsgi_app` for an app that overrides one of the methods it
-        would otherwise take inline."""
-        # PERF: an app that overrides none of the methods in _OVERRIDABLE
-        # (the usual case) takes the same steps without the calls to them.
-        plain = _plain_flask.check_object(self)
-        ctx = RequestContext(self, environ) if plain else self.request_context(environ)
+        ctx = self.request_context(environ)
         error: BaseException | None = None
         try:
             try:
                 ctx.push()
-                if plain:
-                    rv = self._dispatch_value(True)
-                    # PERF: a string with nothing to run on its response is
-                    # sent without making the response object (see
-                    # wrappers.send_text()): no after_request or
-                    # after_this_request functions, no request_finished
-                    # receivers, and a session that would not be saved.
-                    if (
-                        type(rv) is str
-                        and not self.after_request_funcs
-                        and not ctx._after_request_functions
-                        and (_lifecycle.quiet or not _signals.request_finished.receivers)
-                        and ctx._sess is None
-                        and (not ctx._lazy_session or "HTTP_COOKIE" not in environ)
-                    ):
-                        body = send_text(self.response_class, rv, environ, start_response)
-                        if body is not None:
-                            return body
-                    response = self.finalize_request(rv)
-                else:
-                    response = self.full_dispatch_request()
+                response = self.full_dispatch_request()
             except Exception as e:
                 error = e
                 response = self.handle_exception(e)
@@ -1155,25 +785,17 @@ class Flask(App):
                 raise
             return response(environ, start_response)
         finally:
-            self._end_request(ctx, environ, error)
-
-    def _end_request(
-        self, ctx: RequestContext, environ: WSGIEnvironment, error: BaseException | None
-    ) -> None:
-        """The end of :meth:`wsgi_app`: hand the contexts to a test client
-        that keeps them, then pop the request context with ``error``."""
-        preserve = environ.get("werkzeug.debug.preserve_context")
-        if preserve is not None:
-            # The test client pushes these again and pops them at the end
-            # of its ``with`` block: the teardown functions run then, once.
-            app_ctx = _cv_app.get()
-            app_ctx._teardown_holds += 1
-            ctx._teardown_holds += 1
-            preserve(app_ctx)
-            preserve(ctx)
-        if error is not None and self.should_ignore_error(error):
-            error = None
-        ctx.pop(error)
+            preserve = environ.get("werkzeug.debug.preserve_context")
+            if preserve is not None:
+                # A test client keeps these: it pushes them again and pops
+                # them when its ``with`` block ends, and their teardown
+                # functions run then, once.
+                for kept in (_cv_app.get(), ctx):
+                    kept._teardown_holds += 1
+                    preserve(kept)
+            if error is not None and self.should_ignore_error(error):
+                error = None
+            ctx.pop(error)
 
     def __call__(
         self, environ: WSGIEnvironment, start_response: StartResponse
@@ -1186,94 +808,65 @@ class Flask(App):
         ``request_started`` signal, :meth:`preprocess_request` and
         :meth:`dispatch_request`, with errors going to
         :meth:`handle_user_exception`; then :meth:`finalize_request`."""
-        return self.finalize_request(self._dispatch_value(False))
-
-    def _dispatch_value(self, plain: bool) -> t.Any:
-        """What :meth:`full_dispatch_request` finalizes: the value of the
-        view, of a ``before_request`` function that ended the request, or of
-        the error handler of what either raised. ``plain``: the app
-        overrides none of the methods in ``_OVERRIDABLE``."""
         if not self._got_first_request:
             self.try_trigger_before_first_request_functions()
             self._got_first_request = True
         try:
-            if not _lifecycle.quiet and _signals.request_started.receivers:
+            if _signals.request_started.receivers:
                 _signals.request_started.send(self, _async_wrapper=self.ensure_sync)
-            # PERF: with no hooks (and the method not overridden) there is
-            # nothing to run; skipping the call saves a frame per request.
-            if (
-                not self.url_value_preprocessors
-                and not self.before_request_funcs
-                and (plain or _plain_preprocess.check_object(self))
-            ):
-                rv = None
-            else:
-                rv = self.preprocess_request()
+            rv = self.preprocess_request()
             if rv is None:
                 rv = self.dispatch_request()
         except Exception as e:
             rv = self.handle_user_exception(e)
-        return rv
+        return self.finalize_request(rv)
+
+    def _current_blueprints(self) -> list[str]:
+        """The current request's blueprints, innermost first; none outside
+        a request. Hooks and handlers are registered under these names and
+        under ``None``, the app's."""
+        ctx = _cv_request.get(None)
+        return ctx.request.blueprints if ctx is not None else []
 
     def preprocess_request(self) -> t.Any:
         """Run the URL value preprocessors, then the ``before_request``
         functions: the app's, then each blueprint's from the outermost.
         The first one to return a value other than ``None`` ends the
         request with that value."""
-        value_pre = self.url_value_preprocessors
-        before = self.before_request_funcs
-        # PERF: an app without these hooks does no work at all here.
-        if not value_pre and not before:
+        if not self.url_value_preprocessors and not self.before_request_funcs:
             return None
-        req = _cv_request.get().request
-        rule = req.url_rule
-        # PERF: _chain_of is an lru_cache, so a hit costs no Python frame.
-        bps = _chain_of(rule.endpoint) if rule is not None else ()
-        if value_pre:
-            lists = _app_first(value_pre, bps)
-            for funcs in lists:
-                for url_func in funcs:
-                    url_func(req.endpoint, req.view_args)
-        if before:
-            cache = self._sync_cache
-            for funcs in _app_first(before, bps):
-                for func in funcs:
-                    try:
-                        sync_func = cache[func]
-                    except (KeyError, TypeError):
-                        sync_func = self._sync(func)
-                    rv = sync_func()
-                    if rv is not None:
-                        return rv
+        request = _cv_request.get().request
+        scopes = (None, *reversed(self._current_blueprints()))
+        for name in scopes:
+            for url_func in self.url_value_preprocessors.get(name, ()):
+                url_func(request.endpoint, request.view_args)
+        for name in scopes:
+            for func in self.before_request_funcs.get(name, ()):
+                rv = self.ensure_sync(func)()
+                if rv is not None:
+                    return rv
         return None
 
     def dispatch_request(self) -> t.Any:
         """Call the view of the matched rule with its arguments, answer an
         automatic ``OPTIONS`` request, or raise the routing error."""
-        req = _cv_request.get().request
-        if req.routing_exception is not None:
-            self.raise_routing_exception(req)
-        rule: Rule = req.url_rule  # type: ignore[assignment]
-        if req.method == "OPTIONS" and getattr(
+        request = _cv_request.get().request
+        if request.routing_exception is not None:
+            self.raise_routing_exception(request)
+        rule: Rule = request.url_rule  # type: ignore[assignment]
+        if request.method == "OPTIONS" and getattr(
             rule, "provide_automatic_options", False
         ):
             return self.make_default_options_response()
-        view = self.view_functions[rule.endpoint]
-        try:
-            view = self._sync_cache[view]
-        except KeyError:
-            view = self._sync(view)
-        except TypeError:
-            view = self.ensure_sync(view)
-        return view(**req.view_args)  # type: ignore[arg-type]
+        view = self.ensure_sync(self.view_functions[rule.endpoint])
+        return view(**request.view_args)  # type: ignore[arg-type]
 
     def make_default_options_response(self) -> Response:
         """The response to an automatic ``OPTIONS`` request: an empty body
         with ``Allow`` listing the URL's methods."""
         adapter = _cv_request.get().url_adapter
-        methods = adapter.allowed_methods()  # type: ignore[union-attr]
         rv = self.response_class()
-        rv.allow.update(methods)
+        rv.allow.update(adapter.allowed_methods())  # type: ignore[union-attr]
         return rv
 
     def finalize_request(self, rv: t.Any, from_error_handler: bool = False) -> Response:
@@ -1283,7 +876,7 @@ class Flask(App):
         response = self.make_response(rv)
         try:
             response = self.process_response(response)
-            if not _lifecycle.quiet and _signals.request_finished.receivers:
+            if _signals.request_finished.receivers:
                 _signals.request_finished.send(
                     self, _async_wrapper=self.ensure_sync, response=response
                 )
@@ -1305,6 +898,8 @@ class Flask(App):
         ``(body, status, headers)`` of those, where the status is an int or
         a string and the headers a dict, a list of pairs or a ``Headers``.
         """
+        if type(rv) is str:  # PERF: the most common value, first
+            return self.response_class(rv)
         status = headers = None
         if isinstance(rv, tuple):
             n = len(rv)
@@ -1374,34 +969,19 @@ class Flask(App):
         """Run the ``after_this_request`` functions, then the
         ``after_request`` functions (each blueprint's from the innermost,
         then the app's, each list in reverse registration order), then save
-        the session unless it is a null session."""
+        the session unless it is a null session or was never opened."""
         ctx = _cv_request.get()
         for func in ctx._after_request_functions:
             response = self.ensure_sync(func)(response)
-
-        after = self.after_request_funcs
-        if after:
-            rule = ctx.request.url_rule
-            bps = _chain_of(rule.endpoint) if rule is not None else ()
-            cache = self._sync_cache
-            for funcs in _bp_first(after, bps):
-                for func in reversed(funcs):
-                    try:
-                        sync_func = cache[func]
-                    except (KeyError, TypeError):
-                        sync_func = self._sync(func)
-                    response = sync_func(response)
-
-        sess = ctx._sess
-        if sess is None:
-            # Not opened yet (lazy cookie session). Without a cookie header it
-            # would be a new, empty, untouched session: nothing to save.
-            if not ctx._lazy_session or "HTTP_COOKIE" not in ctx.request.environ:
-                return response
-            sess = ctx._open_session()
+        if self.after_request_funcs:
+            for name in (*self._current_blueprints(), None):
+                for func in reversed(self.after_request_funcs.get(name, ())):
+                    response = self.ensure_sync(func)(response)
+        # A session that never opened (open_session raised) is not saved.
+        session = ctx._session
         interface = self.session_interface
-        if not interface.is_null_session(sess):
-            interface.save_session(self, sess, response)  # type: ignore[arg-type]
+        if session is not None and not interface.is_null_session(session):
+            interface.save_session(self, session, response)
         return response
 
     def do_teardown_request(self, exc: BaseException | None = _sentinel) -> None:  # type: ignore[assignment]
@@ -1412,37 +992,15 @@ class Flask(App):
         Every function runs even if one raises; the first error is raised
         at the end.
         """
+        signal = _signals.request_tearing_down
+        if not self.teardown_request_funcs and not signal.receivers:
+            return
         if exc is _sentinel:
             exc = sys.exc_info()[1]
-        first_error: BaseException | None = None
-        teardown = self.teardown_request_funcs
-        if teardown:
-            req_ctx = _cv_request.get(None)
-            bps = _blueprints_of(req_ctx.request) if req_ctx is not None else ()
-            for funcs in _bp_first(teardown, bps):
-                error = self._call_every_teardown(reversed(funcs), exc)
-                if first_error is None:
-                    first_error = error
-        if _signals.request_tearing_down.receivers:
-            _signals.request_tearing_down.send(
-                self, _async_wrapper=self.ensure_sync, exc=exc
-            )
-        if first_error is not None:
-            raise first_error
-
-    def _call_every_teardown(
-        self, funcs: t.Iterable[t.Callable[..., t.Any]], exc: BaseException | None
-    ) -> Exception | None:
-        """Call each teardown function with ``exc``, even after one raised;
-        return the first error (the caller raises it once all have run)."""
-        first_error: Exception | None = None
-        for func in funcs:
-            try:
-                self._sync(func)(exc)
-            except Exception as e:
-                if first_error is None:
-                    first_error = e
-        return first_error
+        funcs = []
+        for name in (*self._current_blueprints(), None):
+            funcs.extend(reversed(self.teardown_request_funcs.get(name, ())))
+        self._tear_down(funcs, exc, signal)
 
     def do_teardown_appcontext(self, exc: BaseException | None = _sentinel) -> None:  # type: ignore[assignment]
         """Run the ``teardown_appcontext`` functions in reverse registration
@@ -1451,15 +1009,30 @@ class Flask(App):
         Every function runs even if one raises; the first error is raised
         at the end.
         """
+        signal = _signals.appcontext_tearing_down
+        if not self.teardown_appcontext_funcs and not signal.receivers:
+            return
         if exc is _sentinel:
             exc = sys.exc_info()[1]
-        first_error = self._call_every_teardown(
-            reversed(self.teardown_appcontext_funcs), exc
-        )
-        if _signals.appcontext_tearing_down.receivers:
-            _signals.appcontext_tearing_down.send(
-                self, _async_wrapper=self.ensure_sync, exc=exc
-            )
+        self._tear_down(reversed(self.teardown_appcontext_funcs), exc, signal)
+
+    def _tear_down(
+        self,
+        funcs: t.Iterable[t.Callable[..., t.Any]],
+        exc: BaseException | None,
+        signal: t.Any,
+    ) -> None:
+        """Call each teardown function with ``exc``, even after one raised,
+        then send ``signal``; raise the first error once all have run."""
+        first_error: Exception | None = None
+        for func in funcs:
+            try:
+                self.ensure_sync(func)(exc)
+            except Exception as e:
+                if first_error is None:
+                    first_error = e
+        if signal.receivers:
+            signal.send(self, _async_wrapper=self.ensure_sync, exc=exc)
         if first_error is not None:
             raise first_error
 
@@ -1471,12 +1044,10 @@ class Flask(App):
         exceptions without a code are returned unhandled."""
         if e.code is None or isinstance(e, RoutingException):
             return e
-        req_ctx = _cv_request.get(None)
-        bps = _blueprints_of(req_ctx.request) if req_ctx is not None else ()
-        handler = self._find_error_handler(e, bps)
+        handler = self._find_error_handler(e, self._current_blueprints())
         if handler is None:
             return e
-        return self._sync(handler)(e)
+        return self.ensure_sync(handler)(e)
 
     def handle_user_exception(self, e: Exception) -> t.Any:
         """Handle an exception raised while dispatching: HTTP exceptions
@@ -1491,12 +1062,10 @@ class Flask(App):
         if isinstance(e, HTTPException) and not self.trap_http_exception(e):
             return self.handle_http_exception(e)
 
-        req_ctx = _cv_request.get(None)
-        bps = _blueprints_of(req_ctx.request) if req_ctx is not None else ()
-        handler = self._find_error_handler(e, bps)
+        handler = self._find_error_handler(e, self._current_blueprints())
         if handler is None:
             raise
-        return self._sync(handler)(e)
+        return self.ensure_sync(handler)(e)
 
     def handle_exception(self, e: Exception) -> Response:
         """Handle an exception no handler dealt with: send
@@ -1520,11 +1089,9 @@ class Flask(App):
 
         self.log_exception(exc_info)
         server_error: t.Any = InternalServerError(original_exception=e)
-        req_ctx = _cv_request.get(None)
-        bps = _blueprints_of(req_ctx.request) if req_ctx is not None else ()
-        handler = self._find_error_handler(server_error, bps)
+        handler = self._find_error_handler(server_error, self._current_blueprints())
         if handler is not None:
-            server_error = self._sync(handler)(server_error)
+            server_error = self.ensure_sync(handler)(server_error)
         return self.finalize_request(server_error, from_error_handler=True)
 
     def log_exception(
@@ -1539,39 +1106,3 @@ class Flask(App):
         else:
             where = ""
         self.logger.error(f"Exception{where}", exc_info=exc_info)
-
-
-# The methods wsgi_app's fast path stands in for. Replaced on the class (a
-# subclass, a patch) or on the app itself (``app.process_response = ...``),
-# they are called as usual.
-_OVERRIDABLE = frozenset(
-    (
-        "request_context",
-        "full_dispatch_request",
-        "preprocess_request",
-        "finalize_request",
-        "make_response",
-        "process_response",
-    )
-)
-_plain_flask = Unchanged(Flask, *_OVERRIDABLE)
-# What wsgi_app() takes inline for an app that overrides none of these (see
-# there), and the context methods whose steps it repeats.
-_INLINED = _OVERRIDABLE | frozenset(
-    (
-        "app_context",
-        "dispatch_request",
-        "do_teardown_request",
-        "do_teardown_appcontext",
-        "create_url_adapter",
-    )
-)
-_inline_flask = Unchanged(Flask, *_INLINED)
-_inline_request_ctx = Unchanged(RequestContext, "__init__", "push", "pop", "match_request")
-_inline_app_ctx = Unchanged(AppContext, "__init__", "push", "pop")
-# For an app that is not plain: whether preprocess_request() is still
-# Flask's own, on the class and on the app.
-_plain_preprocess = Unchanged(Flask, "preprocess_request")
-_ctx_module._plain_app_hooks = Unchanged(
-    Flask, "do_teardown_request", "do_teardown_appcontext", "create_url_adapter"
-)

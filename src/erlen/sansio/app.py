@@ -324,12 +324,10 @@ class App(Scaffold):
         rule_obj = self.url_rule_class(rule, methods=method_set, **options)
         rule_obj.provide_automatic_options = provide_automatic_options  # type: ignore[attr-defined]
         self.url_map.add(rule_obj)
-        # Forget the matches remembered by RequestContext.match_request(),
-        # and by wsgi_app() (a Flask app's route memo).
-        self.url_map.__dict__.pop("_erlen_match_memo", None)
-        route_memo = getattr(self, "_route_memo", None)
-        if route_memo is not None:
-            route_memo.clear()
+        # Forget the matches RequestContext.match_request() remembered.
+        matches = getattr(self, "_url_matches", None)
+        if matches is not None:
+            matches.clear()
         if view_func is not None:
             existing = self.view_functions.get(endpoint)
             if existing is not None and existing != view_func:

@@ -1,4 +1,4 @@
-"""The inline fast paths of Request and Response give what werkzeug's own
+"""What erlen.wrappers and erlen._werkzeug do in place of werkzeug's own
 code gives: the same attributes, headers, status and body, for every input
 the fast paths take and for the inputs they hand back to werkzeug."""
 
@@ -18,10 +18,6 @@ from werkzeug.wrappers import Response as WResponse
 from erlen import wrappers
 from erlen.wrappers import Request
 from erlen.wrappers import Response
-
-
-def test_fast_paths_are_active():
-    assert wrappers._FAST
 
 
 # -- Request ------------------------------------------------------------------
@@ -60,18 +56,16 @@ def _environs():
     yield env
 
 
-ERLEN_STATE = {"_form_loaded", "routing_exception"}
-
-
 @pytest.mark.parametrize("environ", list(_environs()))
 @pytest.mark.parametrize(("populate", "shallow"), [(True, False), (False, False), (True, True)])
 def test_request_matches_werkzeug(environ, populate, shallow):
     ours = Request(dict(environ), populate, shallow)
     theirs = WRequest(dict(environ), populate, shallow)
-    # Only what every request reads is set at once; the rest on first read.
-    # erlen's own state: whether the form was loaded, and no routing error.
-    assert set(ours.__dict__) == {"method", "environ", "shallow", *ERLEN_STATE}
-    assert ours._form_loaded is False and ours.routing_exception is None
+    # The constructor sets exactly what werkzeug's sets, with the same values.
+    assert ours.__dict__.keys() == theirs.__dict__.keys()
+    for name, value in theirs.__dict__.items():
+        if name not in ("environ", "headers"):
+            assert ours.__dict__[name] == value, name
     for name in REQUEST_ATTRS:
         assert getattr(ours, name) == getattr(theirs, name), name
     assert type(ours.headers) is EnvironHeaders
@@ -80,22 +74,17 @@ def test_request_matches_werkzeug(environ, populate, shallow):
     assert ours.headers.environ is ours.environ
     assert ("werkzeug.request" in ours.environ) == ("werkzeug.request" in theirs.environ)
     assert ours.url == theirs.url
-    # Once read, the instance holds what werkzeug's constructor sets.
-    assert set(ours.__dict__) - ERLEN_STATE == set(theirs.__dict__)
-    for name, value in theirs.__dict__.items():
-        if name not in ("environ", "headers"):
-            assert ours.__dict__[name] == value, name
 
 
-def test_request_attributes_can_be_set_before_and_after_first_read():
-    req = Request(EnvironBuilder("/a").get_environ())
-    req.path = "/set"
-    assert req.path == "/set"  # a set value is never replaced
-    assert req.scheme == "http"
-    req.scheme = "https"
-    assert req.scheme == "https" and req.url.startswith("https://")
-    del req.scheme  # deleting a read value reads it again from the environ
-    assert req.scheme == "http"
+def test_request_attributes_are_read_when_it_is_made():
+    environ = EnvironBuilder("/a", query_string="q=1").get_environ()
+    ours, theirs = Request(environ), WRequest(dict(environ))
+    environ.update(
+        REMOTE_ADDR="10.9.9.9", QUERY_STRING="q=2", SCRIPT_NAME="/mounted"
+    )
+    environ["wsgi.url_scheme"] = "https"
+    for name in ("remote_addr", "scheme", "query_string", "root_path", "url"):
+        assert getattr(ours, name) == getattr(theirs, name), name
 
 
 def test_request_subclass_init_still_runs():
@@ -341,3 +330,202 @@ def test_response_call_respects_an_overridden_status_code():
     status, headers, body = _run(NoBody("x"))
     assert body == b""
     assert not any(k == "Content-Length" for k, _ in headers)
+
+
+# -- Routing: the bound adapters and the remembered matches -------------------
+
+from werkzeug.routing import BaseConverter  # noqa: E402
+
+import erlen  # noqa: E402
+
+
+@pytest.fixture
+def routed():
+    app = erlen.Flask(__name__)
+
+    @app.route("/item/<int:item_id>/<path:rest>")
+    def item(item_id, rest):
+        erlen.request.view_args["touched"] = True  # must not leak into the memo
+        return f"{item_id} {rest}"
+
+    @app.route("/u/<uuid:key>")
+    def by_uuid(key):
+        return str(key)
+
+    return app
+
+
+def _paths(memo):
+    return {key[5] for key in memo}
+
+
+ADAPTER_ATTRS = (
+    "map", "server_name", "script_name", "subdomain", "url_scheme", "path_info",
+    "default_method", "query_args", "websocket",
+)
+
+
+# Binding needs a scheme and a method (werkzeug's raises KeyError without).
+@pytest.mark.parametrize(
+    "environ", [e for e in _environs() if "wsgi.url_scheme" in e and "REQUEST_METHOD" in e]
+)
+@pytest.mark.parametrize(
+    ("server_name", "subdomain", "host_matching"),
+    [(None, "", False), ("localhost", "", False), (None, None, True), (None, None, False)],
+)
+def test_bound_adapter_matches_werkzeug(environ, server_name, subdomain, host_matching):
+    from werkzeug.routing import Map
+    from werkzeug.routing import Rule
+
+    from erlen._werkzeug import bind_remembered
+
+    url_map = Map([Rule("/", endpoint="i")], host_matching=host_matching)
+    environ = dict(environ, HTTP_HOST="localhost")
+    cache = {}
+    for _ in range(2):  # made, then taken from the cache
+        request = Request(dict(environ))
+        ours = bind_remembered(cache, url_map, request, server_name, subdomain)
+        theirs = url_map.bind_to_environ(
+            dict(environ), server_name=server_name, subdomain=subdomain
+        )
+        assert ours is not None and type(ours) is type(theirs)
+        for name in ADAPTER_ATTRS:
+            assert getattr(ours, name) == getattr(theirs, name), name
+        assert request.host == WRequest(dict(environ)).host
+
+
+def test_binding_that_warns_is_not_remembered():
+    from werkzeug.routing import Map
+
+    from erlen._werkzeug import bind_remembered
+
+    request = Request(EnvironBuilder("/", base_url="http://other.test").get_environ())
+    assert bind_remembered({}, Map(), request, "example.test", None) is None
+
+
+def test_dynamic_matches_are_remembered_with_builtin_converters(routed):
+    import uuid
+
+    client = routed.test_client()
+    assert client.get("/item/1/a/b").data == b"1 a/b"
+    assert "/item/1/a/b" in _paths(routed._url_matches)
+    assert client.get("/item/1/a/b").data == b"1 a/b"
+    assert client.get("/item/2/c").data == b"2 c"
+    key = uuid.uuid4()
+    for _ in range(2):
+        assert client.get(f"/u/{key}").data == str(key).encode()
+
+
+def test_remembered_view_args_are_copies(routed):
+    seen = []
+
+    @routed.before_request
+    def capture():
+        seen.append(erlen.request.view_args)
+
+    client = routed.test_client()
+    client.get("/item/1/x")
+    client.get("/item/1/x")
+    assert seen[0] is not seen[1]
+    assert all("touched" not in args for _, args in routed._url_matches.values())
+
+
+def test_a_custom_converter_anywhere_turns_the_memo_off(routed):
+    calls = []
+
+    class Tracking(BaseConverter):
+        def to_python(self, value):
+            calls.append(value)
+            return value
+
+    routed.url_map.converters["track"] = Tracking
+
+    @routed.route("/t/<track:name>")
+    def tracked(name):
+        return name
+
+    client = routed.test_client()
+    for _ in range(2):
+        assert client.get("/t/x").data == b"x"
+        assert client.get("/item/3/y").data == b"3 y"
+    assert calls == ["x", "x"]
+    assert routed._url_matches == {}
+
+
+def test_rules_added_to_the_map_directly_empty_the_memo(routed):
+    from werkzeug.routing import Rule
+
+    client = routed.test_client()
+    assert client.get("/item/1/a").data == b"1 a"
+    assert routed._url_matches
+    # Added behind the app's back: the map marks itself for sorting.
+    routed.url_map.add(Rule("/item/1/a", endpoint="exact"))
+    routed.view_functions["exact"] = lambda: "exact"
+    assert client.get("/item/1/a").data == b"exact"
+
+
+def test_redirects_and_errors_are_not_remembered(routed):
+    @routed.route("/dir/<int:n>/")
+    def directory(n):
+        return str(n)
+
+    client = routed.test_client()
+    for _ in range(2):
+        assert client.get("/dir/1").status_code == 308
+        assert client.get("/item/x/y").status_code == 404
+    assert _paths(routed._url_matches) == set()
+    assert client.get("/dir/1/").data == b"1"
+
+
+def test_an_overridden_create_url_adapter_is_still_called():
+    seen = []
+
+    class App(erlen.Flask):
+        def create_url_adapter(self, request):
+            seen.append(request)
+            return super().create_url_adapter(request)
+
+    app = App(__name__)
+    app.add_url_rule("/", "index", lambda: "ok")
+    client = app.test_client()
+    for _ in range(2):
+        assert client.get("/").data == b"ok"
+    assert len([r for r in seen if r is not None]) == 2
+
+
+def test_untrusted_host_is_a_400_with_no_adapter(routed):
+    routed.config["TRUSTED_HOSTS"] = ["good.test"]
+    client = routed.test_client()
+    assert client.get("/item/1/a", base_url="http://bad.test").status_code == 400
+    assert client.get("/item/1/a", base_url="http://good.test").status_code == 200
+    with routed.test_request_context("/item/1/a", base_url="http://bad.test") as ctx:
+        assert ctx.url_adapter is None
+        assert erlen.request.routing_exception.code == 400
+
+
+def test_private_attributes_relied_on_exist():
+    """What erlen._werkzeug reads or sets on werkzeug's objects."""
+    from werkzeug.routing import Map
+    from werkzeug.routing import Rule
+    from werkzeug.wsgi import LimitedStream
+
+    headers = Headers([("A", "1")])
+    headers["B"] = "2"
+    assert headers._list == [("A", "1"), ("B", "2")]
+    assert list(headers) == headers._list
+    url_map = Map([Rule("/", endpoint="i")])
+    url_map.bind("x").match("/")
+    assert url_map._remap is False
+    url_map.add(Rule("/b", endpoint="b"))
+    assert url_map._remap is True
+    response = WResponse("x", status=201)
+    assert (response._status, response._status_code) == ("201 CREATED", 201)
+    assert response._on_close == []
+    stream = LimitedStream(io.BytesIO(b"abc"), 2, is_max=True)
+    assert stream._limit_is_max is True and stream._stream.read(1) == b"a"
+    request = WRequest(EnvironBuilder("/", headers={"Cookie": "a=b"}).get_environ())
+    assert "cookies" not in request.__dict__ and "files" not in request.__dict__
+    request.cookies, request.files  # noqa: B018 - werkzeug caches them here
+    assert "cookies" in request.__dict__ and "files" in request.__dict__
+    request.host = "kept.test"
+    assert request.__dict__["host"] == "kept.test"
