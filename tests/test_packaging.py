@@ -67,11 +67,10 @@ def test_wheel_contains_compiled_core_and_stub(source_tree, tmp_path):
     (wheel,) = wheels
     assert "-none-any" not in wheel.name  # a platform wheel
     names = wheel_names(wheel)
-    for module in ("_local_c", "_classes_c"):
-        assert any(
-            n.startswith(f"erlen/{module}.") and n.endswith((".so", ".pyd")) for n in names
-        ), module
-        assert f"erlen/{module}.pyi" in names
+    assert any(
+        n.startswith("erlen/_local_c.") and n.endswith((".so", ".pyd")) for n in names
+    )
+    assert "erlen/_local_c.pyi" in names
     assert "erlen/py.typed" in names
     assert "erlen/_local_py.py" in names
 
@@ -117,7 +116,6 @@ def test_sdist_carries_sources_tests_and_benchmarks(source_tree, tmp_path):
     with tarfile.open(sdist) as tf:
         names = [n.split("/", 1)[1] for n in tf.getnames() if "/" in n]
     assert "_speedups/_local_c.pyx" in names
-    assert "_speedups/_classes_c.pyx" in names
     assert "setup.py" in names
     assert "src/erlen/_local_c.pyi" in names
     assert any(n.startswith("tests/test_local") for n in names)
