@@ -28,8 +28,7 @@ from collections import Counter
 from pathlib import Path
 
 BENCH_DIR = Path(__file__).resolve().parent
-sys.path.insert(0, str(BENCH_DIR))
-sys.path.insert(0, str(BENCH_DIR.parent / "src"))
+sys.path.insert(0, str(BENCH_DIR))  # apps.py; erlen itself is the installed one
 
 import apps  # noqa: E402
 
@@ -125,4 +124,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    from installed import require_compiled_core
+
+    require_compiled_core("bench/calls.py")
     sys.exit(main())

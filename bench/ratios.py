@@ -120,10 +120,6 @@ def run_pytest(
         out = Path(tmp) / "bench.json"
         env = dict(os.environ)
         env.update(env_extra or {})
-        src = str(ROOT / "src")
-        env["PYTHONPATH"] = os.pathsep.join(
-            p for p in (src, env.get("PYTHONPATH", "")) if p
-        )
         cmd = [
             sys.executable, "-m", "pytest", *paths,
             "--benchmark-only", f"--benchmark-json={out}", "-q", *extra,
@@ -351,6 +347,12 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("give either JSON reports or paths to run, not both")
     if args.runs < 1:
         parser.error("--runs must be at least 1")
+
+    if not jsons:
+        from installed import require_compiled_core
+
+        # --both-cores labels its first run as the compiled core.
+        require_compiled_core("bench/ratios.py", pure_allowed=not args.both_cores)
 
     reports: list[dict[str, t.Any]] = []
     if jsons:

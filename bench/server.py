@@ -58,7 +58,6 @@ import typing as t
 from pathlib import Path
 
 BENCH_DIR = Path(__file__).resolve().parent
-ROOT = BENCH_DIR.parent
 sys.path.insert(0, str(BENCH_DIR))
 
 import apps  # noqa: E402
@@ -116,8 +115,9 @@ class Server:
 
     def __enter__(self) -> Server:
         env = dict(os.environ)
+        # bench/ for this module and apps.py; erlen is the installed one.
         env["PYTHONPATH"] = os.pathsep.join(
-            p for p in (str(BENCH_DIR), str(ROOT / "src"), env.get("PYTHONPATH", "")) if p
+            p for p in (str(BENCH_DIR), env.get("PYTHONPATH", "")) if p
         )
         cmd = [
             sys.executable, "-m", "gunicorn",
@@ -345,4 +345,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    from installed import require_compiled_core
+
+    require_compiled_core("bench/server.py")
     sys.exit(main())

@@ -280,16 +280,26 @@ def get_version(
     ctx: click.Context, param: click.Parameter | None, value: t.Any
 ) -> None:
     """Callback of the ``--version`` option: print the Python, erlen (with the
-    Flask API it implements) and Werkzeug versions, then exit."""
+    Flask API it implements) and Werkzeug versions and which context-local
+    core is active, then exit."""
     if not value or ctx.resilient_parsing:
         return
     erlen_version = _dist_version("erlen")
     if erlen_version is None:
         from . import __version__ as erlen_version  # type: ignore[attr-defined,no-redef]
+    from . import local
+
+    if local.COMPILED:
+        core = "compiled (erlen._local_c)"
+    elif os.environ.get("ERLEN_NO_EXTENSIONS", "") not in ("", "0"):
+        core = "pure Python (ERLEN_NO_EXTENSIONS is set)"
+    else:
+        core = "pure Python (erlen._local_c is not built or cannot be imported)"
     click.echo(
         f"Python {platform.python_version()}\n"
         f"Erlen {erlen_version} (Flask {FLASK_API_VERSION} API)\n"
-        f"Werkzeug {_dist_version('werkzeug')}",
+        f"Werkzeug {_dist_version('werkzeug')}\n"
+        f"Core: {core}",
         color=ctx.color,
     )
     ctx.exit()
