@@ -13,7 +13,6 @@ import warnings
 import weakref
 from datetime import timedelta
 from functools import update_wrapper
-from types import FunctionType
 from urllib.parse import quote as _url_quote
 
 import click
@@ -63,7 +62,6 @@ if t.TYPE_CHECKING:  # pragma: no cover
 
 T = t.TypeVar("T", bound=t.Callable[..., t.Any])
 
-_CO_COROUTINE = inspect.CO_COROUTINE
 _SAFE_METHODS = frozenset(("GET", "HEAD", "OPTIONS"))
 # Characters left as they are in a URL fragment.
 _ANCHOR_SAFE = "%!#$&'()*+,/:;=?@"
@@ -239,14 +237,6 @@ def _swap_running_loops_on_switch() -> None:
 
     greenlet.settrace(trace)
     hub._erlen_loop_swap = True
-
-
-def _is_coroutine_function(func: t.Any) -> bool:
-    # PERF: a plain function is checked by its code flags; only other
-    # callables (partials, marked functions, methods) take inspect's path.
-    if type(func) is FunctionType and "_is_coroutine_marker" not in func.__dict__:
-        return bool(func.__code__.co_flags & _CO_COROUTINE)
-    return inspect.iscoroutinefunction(func)
 
 
 class Flask(App):
@@ -559,7 +549,7 @@ class Flask(App):
     def ensure_sync(self, func: t.Callable[..., t.Any]) -> t.Callable[..., t.Any]:
         """Return ``func`` if it is synchronous, or a synchronous wrapper
         (:meth:`async_to_sync`) for a coroutine function."""
-        if _is_coroutine_function(func):
+        if inspect.iscoroutinefunction(func):
             return self.async_to_sync(func)
         return func
 

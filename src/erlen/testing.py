@@ -19,6 +19,7 @@ from werkzeug.wrappers import Request as BaseRequest
 
 from .cli import ScriptInfo
 from .ctx import AppContext
+from .globals import _cv_app
 
 if t.TYPE_CHECKING:  # pragma: no cover
     from _typeshed.wsgi import WSGIEnvironment
@@ -189,6 +190,7 @@ class FlaskClient(Client):
 
         # The contexts kept from the previous request end before this one.
         self._context_stack.close()
+        outer = _cv_app.get(None)
 
         try:
             response = super().open(
@@ -197,13 +199,14 @@ class FlaskClient(Client):
         finally:
             # Also when the app's exception propagated: wsgi_app left the
             # kept contexts' teardown to us.
-            self._keep_new_contexts()
+            self._keep_new_contexts(outer)
         response.json_module = self.application.json  # type: ignore[assignment]
         return response
 
-    def _keep_new_contexts(self) -> None:
+    def _keep_new_contexts(self, outer: AppContext | None) -> None:
         """Push again the contexts wsgi_app kept, to stay until the next
-        request or the end of the ``with`` block."""
+        request or the end of the ``with`` block. ``outer`` is the app
+        context that was current before the request (the user's own, say)."""
         kept = self._new_contexts[:]
         self._new_contexts.clear()
         for context in kept:
@@ -211,10 +214,14 @@ class FlaskClient(Client):
         for context in kept:
             # wsgi_app left their teardown to us: it runs when they are popped.
             context._teardown_holds -= 1
-            # Only now: the kept request context above must reuse its own app
-            # context, while a request made meanwhile must not (AppContext).
-            if isinstance(context, AppContext):
+            # An app context the request made for itself is marked while
+            # kept, so that a request made meanwhile by another client gets
+            # a context (and a g) of its own; one that was current before
+            # is left as it is. Marked only now: the kept request context
+            # above must reuse its own app context.
+            if isinstance(context, AppContext) and context is not outer:
                 context._preserved_by_client = True
+                self._context_stack.callback(_unmark, context)
 
     def __enter__(self) -> FlaskClient:
         if self.preserve_context:
@@ -230,6 +237,10 @@ class FlaskClient(Client):
     ) -> None:
         self.preserve_context = False
         self._context_stack.close()
+
+
+def _unmark(context: AppContext) -> None:
+    context._preserved_by_client = False
 
 
 class FlaskCliRunner(CliRunner):
