@@ -284,7 +284,7 @@ def test_sdist_runs_its_own_tests(sdist_tree, compiled_wheel):
     assert where.stdout.strip() == str(site / "erlen" / "__init__.py")
     proc = run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-         "tests/test_local.py", "tests/test_example_notes.py",
+         "tests/test_local.py", "tests/test_examples_notes.py",
          "tests/test_templating.py"],
         cwd=sdist_tree, **env,
     )
