@@ -406,27 +406,21 @@ class SecureCookieSessionInterface(SessionInterface):
         :meth:`should_set_cookie` says so.
         """
         name = self.get_cookie_name(app)
-        domain = self.get_cookie_domain(app)
-        path = self.get_cookie_path(app)
-        secure = self.get_cookie_secure(app)
-        partitioned = self.get_cookie_partitioned(app)
-        samesite = self.get_cookie_samesite(app)
-        httponly = self.get_cookie_httponly(app)
+        attributes = {
+            "domain": self.get_cookie_domain(app),
+            "path": self.get_cookie_path(app),
+            "secure": self.get_cookie_secure(app),
+            "partitioned": self.get_cookie_partitioned(app),
+            "samesite": self.get_cookie_samesite(app),
+            "httponly": self.get_cookie_httponly(app),
+        }
 
         if session.accessed:
             vary_on_cookie(response)
 
         if not session:
             if session.modified:
-                response.delete_cookie(
-                    name,
-                    domain=domain,
-                    path=path,
-                    secure=secure,
-                    partitioned=partitioned,
-                    samesite=samesite,
-                    httponly=httponly,
-                )
+                response.delete_cookie(name, **attributes)
                 vary_on_cookie(response)
             return
 
@@ -435,17 +429,11 @@ class SecureCookieSessionInterface(SessionInterface):
 
         serializer = self.get_signing_serializer(app)
         assert serializer is not None, "saving a session needs a secret key"
+        if isinstance(serializer, _SessionSerializer):
+            value = serializer.dumps_session(dict(session))
+        else:  # from an overridden get_signing_serializer()
+            value = serializer.dumps(dict(session))
         response.set_cookie(
-            name,
-            serializer.dumps_session(dict(session))
-            if isinstance(serializer, _SessionSerializer)
-            else serializer.dumps(dict(session)),
-            expires=self.get_expiration_time(app, session),
-            httponly=httponly,
-            domain=domain,
-            path=path,
-            secure=secure,
-            partitioned=partitioned,
-            samesite=samesite,
+            name, value, expires=self.get_expiration_time(app, session), **attributes
         )
         vary_on_cookie(response)
