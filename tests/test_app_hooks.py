@@ -262,31 +262,6 @@ def test_hook_cache_sees_hooks_added_after_a_request(app):
     assert calls == ["appended", "appended", "replaced"]
 
 
-def test_hook_registry_cache_invalidation():
-    from erlen.sansio.scaffold import HookRegistry
-
-    reg = HookRegistry()
-    assert reg.build_app_first(("bp",)) == ()
-    reg["bp"].append(1)  # creates the key
-    assert reg.app_first == {}
-    lists = reg.build_app_first(("bp",))
-    assert lists == ([1],)
-    reg["bp"].append(2)
-    assert reg.app_first[("bp",)] == ([1, 2],)
-    reg[None] = [0]
-    assert reg.app_first == {}
-    assert reg.build_app_first(("bp",)) == ([0], [1, 2])
-    assert reg.build_bp_first(("bp",)) == ([1, 2], [0])
-    reg.pop("bp")
-    assert reg.bp_first == {}
-    reg.update({"x": [9]})
-    assert reg.build_bp_first(("x",)) == ([9], [0])
-    del reg["x"]
-    assert reg.build_bp_first(("x",)) == ([0],)
-    reg.clear()
-    assert reg.build_bp_first(("x",)) == ()
-
-
 def test_no_hooks_means_no_preprocess_work(app):
     with app.test_request_context():
         assert app.preprocess_request() is None

@@ -888,8 +888,12 @@ class Flask(App):
         ``(body, status, headers)`` of those, where the status is an int or
         a string and the headers a dict, a list of pairs or a ``Headers``.
         """
-        if type(rv) is str:  # PERF: the most common value, first
+        # PERF: the most common values first (their exact types are not
+        # iterators, so the order below does not change their meaning).
+        if type(rv) is str:
             return self.response_class(rv)
+        if type(rv) is dict or type(rv) is list:
+            return self.json.response(rv)  # type: ignore[no-any-return]
         status = headers = None
         if isinstance(rv, tuple):
             n = len(rv)

@@ -20,6 +20,7 @@ from werkzeug.exceptions import default_exceptions
 from werkzeug.exceptions import HTTPException
 
 from ..helpers import get_root_path
+from ..templating import _default_template_ctx_processor
 
 if t.TYPE_CHECKING:  # pragma: no cover
     from click import Group
@@ -29,101 +30,6 @@ _sentinel = object()
 F = t.TypeVar("F", bound=t.Callable[..., t.Any])
 
 _HTTP_METHOD_ROUTES = ("get", "post", "put", "delete", "patch")
-
-
-def _default_template_ctx_processor_lazy() -> dict[str, t.Any]:
-    # The real processor lives in templating; it is imported on first call so
-    # that importing the scaffold does not drag Jinja's setup in with it.
-    from ..templating import _default_template_ctx_processor
-
-    return _default_template_ctx_processor()
-
-
-def _template_ctx_default() -> t.Callable[[], dict[str, t.Any]]:
-    try:
-        from ..templating import _default_template_ctx_processor
-    except ImportError:  # templating not written yet; keep the lazy shim
-        return _default_template_ctx_processor_lazy
-    return _default_template_ctx_processor
-
-
-class HookRegistry(defaultdict):  # type: ignore[type-arg]
-    """A ``defaultdict(list)`` mapping a blueprint name (``None`` for the app)
-    to its hook functions, that also remembers which lists apply to a given
-    blueprint chain.
-
-    The cache holds the lists themselves, so appending to a list is seen at
-    once; any change to the mapping's keys empties the cache.
-    """
-
-    # PERF: a request walks its blueprint chain's hook lists from one cached
-    # tuple instead of looking up each scope in turn.
-    __slots__ = ("app_first", "bp_first")
-
-    def __init__(self, *args: t.Any) -> None:
-        super().__init__(list, *args)
-        #: blueprints tuple -> lists for ``(None, *reversed(blueprints))``
-        self.app_first: dict[tuple[str, ...], tuple[list[t.Any], ...]] = {}
-        #: blueprints tuple -> lists for ``(*blueprints, None)``
-        self.bp_first: dict[tuple[str, ...], tuple[list[t.Any], ...]] = {}
-
-    def _changed(self) -> None:
-        self.app_first.clear()
-        self.bp_first.clear()
-
-    def __setitem__(self, key: t.Any, value: t.Any) -> None:
-        super().__setitem__(key, value)
-        self._changed()
-
-    def __delitem__(self, key: t.Any) -> None:
-        super().__delitem__(key)
-        self._changed()
-
-    def setdefault(self, key: t.Any, default: t.Any = None) -> t.Any:
-        if key in self:
-            return self[key]
-        self[key] = default
-        return default
-
-    def update(self, *args: t.Any, **kwargs: t.Any) -> None:
-        super().update(*args, **kwargs)
-        self._changed()
-
-    def pop(self, *args: t.Any) -> t.Any:
-        rv = super().pop(*args)
-        self._changed()
-        return rv
-
-    def popitem(self) -> t.Any:
-        rv = super().popitem()
-        self._changed()
-        return rv
-
-    def clear(self) -> None:
-        super().clear()
-        self._changed()
-
-    def __ior__(self, other: t.Any) -> HookRegistry:
-        self.update(other)
-        return self
-
-    def __reduce__(self) -> t.Any:
-        return (type(self), (dict(self),))
-
-    def __copy__(self) -> HookRegistry:
-        return type(self)(dict(self))
-
-    def build_app_first(self, blueprints: tuple[str, ...]) -> tuple[list[t.Any], ...]:
-        """The lists for the app, then each blueprint from the outermost."""
-        rv = tuple(self[n] for n in (None, *reversed(blueprints)) if n in self)
-        self.app_first[blueprints] = rv
-        return rv
-
-    def build_bp_first(self, blueprints: tuple[str, ...]) -> tuple[list[t.Any], ...]:
-        """The lists for each blueprint from the innermost, then the app."""
-        rv = tuple(self[n] for n in (*blueprints, None) if n in self)
-        self.bp_first[blueprints] = rv
-        return rv
 
 
 def setupmethod(f: F) -> F:
@@ -191,19 +97,19 @@ class Scaffold:
             str | None, dict[int | None, dict[type[Exception], t.Callable[..., t.Any]]]
         ] = defaultdict(lambda: defaultdict(dict))
         #: scope -> functions run before each request.
-        self.before_request_funcs: HookRegistry = HookRegistry()
+        self.before_request_funcs: dict[str | None, list[t.Any]] = defaultdict(list)
         #: scope -> functions run after each request, given the response.
-        self.after_request_funcs: HookRegistry = HookRegistry()
+        self.after_request_funcs: dict[str | None, list[t.Any]] = defaultdict(list)
         #: scope -> functions run when the request context is popped.
-        self.teardown_request_funcs: HookRegistry = HookRegistry()
+        self.teardown_request_funcs: dict[str | None, list[t.Any]] = defaultdict(list)
         #: scope -> functions whose dicts are added to the template context.
-        self.template_context_processors: HookRegistry = HookRegistry(
-            {None: [_template_ctx_default()]}
+        self.template_context_processors: dict[str | None, list[t.Any]] = defaultdict(
+            list, {None: [_default_template_ctx_processor]}
         )
         #: scope -> functions that see the matched endpoint and view args.
-        self.url_value_preprocessors: HookRegistry = HookRegistry()
+        self.url_value_preprocessors: dict[str | None, list[t.Any]] = defaultdict(list)
         #: scope -> functions that fill in values when building URLs.
-        self.url_default_functions: HookRegistry = HookRegistry()
+        self.url_default_functions: dict[str | None, list[t.Any]] = defaultdict(list)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name!r}>"
