@@ -263,6 +263,55 @@ def test_ensure_sync_override_called_every_request():
 
 
 # --------------------------------------------------------------------------
+# An overridden create_url_adapter is called for each context.
+
+
+def run_create_url_adapter_override(fw: t.Any) -> list[t.Any]:
+    calls: list[t.Any] = []
+
+    class Recording(fw.Flask):
+        def create_url_adapter(self, request: t.Any) -> t.Any:
+            calls.append("request" if request is not None else "app")
+            return super().create_url_adapter(request)
+
+    app = Recording("parity_url_adapter")
+    app.config.update(TESTING=True, SECRET_KEY=SECRET, SERVER_NAME="localhost")
+
+    @app.route("/")
+    def view() -> str:
+        return fw.url_for("view", _external=True)
+
+    seen = []
+    response = app.test_client().get("/")
+    seen.append(("request", response.text, calls[:]))
+    calls.clear()
+    with app.app_context():
+        seen.append(("app context", fw.url_for("view"), calls[:]))
+    calls.clear()
+    with app.test_request_context("/"):
+        seen.append(("test request context", fw.url_for("view"), calls[:]))
+    return seen
+
+
+FLASK_CREATE_URL_ADAPTER_OVERRIDE = [
+    ("request", "http://localhost/", ["request", "app"]),
+    ("app context", "http://localhost/", ["app"]),
+    ("test request context", "/", ["request", "app"]),
+]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="Flask also calls create_url_adapter(None) for the app context that"
+    " a request pushes; erlen does not call the override for it",
+)
+def test_create_url_adapter_override_called_per_context():
+    assert run_create_url_adapter_override(erlen) == run_create_url_adapter_override(
+        flask
+    )
+
+
+# --------------------------------------------------------------------------
 # The proxies outside a context.
 
 UNBOUND_SAME = [
@@ -338,6 +387,7 @@ def test_unbound_proxy_operators(expression):
         (run_session_read_in_open_session, FLASK_SESSION_READ_IN_OPEN_SESSION),
         (run_environ_rewrite, FLASK_ENVIRON_REWRITE),
         (run_ensure_sync_override, FLASK_ENSURE_SYNC_OVERRIDE),
+        (run_create_url_adapter_override, FLASK_CREATE_URL_ADAPTER_OVERRIDE),
     ],
     ids=lambda value: getattr(value, "__name__", "")[4:] or None,
 )
