@@ -40,8 +40,10 @@ import io
 import json
 import logging
 import re
+import sys
 import typing as t
 from datetime import datetime, timedelta, timezone
+from http import HTTPStatus
 from urllib.parse import urlencode
 
 import flask
@@ -53,6 +55,8 @@ from hypothesis import strategies as st
 from markupsafe import Markup
 from werkzeug.datastructures import FileStorage
 from werkzeug.datastructures import MultiDict
+from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import NotFound
 from werkzeug.test import EnvironBuilder
 from werkzeug.test import encode_multipart
 
@@ -204,6 +208,13 @@ def build_core(fw: t.Any) -> t.Any:
     def any_view(colour: str) -> str:
         return colour
 
+    @app.route("/list", defaults={"page": 1})
+    @app.route("/list/<int:page>")
+    def listing(page: int) -> str:
+        return f"page {page}"
+
+    app.add_url_rule("/old", "old", redirect_to="/list/2")
+
     @app.route("/slash/")
     def slash() -> str:
         return "slash"
@@ -275,6 +286,21 @@ def build_core(fw: t.Any) -> t.Any:
             return "odd status", "299 Whatever"
         if kind == "none":
             return None
+        if kind == "http-exception":
+            return NotFound("returned, not raised")
+        if kind == "wsgi":
+            def wsgi(environ: t.Any, start_response: t.Any) -> t.Any:
+                start_response("202 Accepted", [("X-Wsgi", "1")])
+                return [b"from a WSGI callable"]
+            return wsgi
+        if kind == "enum":
+            return "created", HTTPStatus.CREATED
+        if kind == "response-status":
+            return fw.make_response("made"), 202, {"X-Extra": "1"}
+        if kind == "dict-headers":
+            return {"a": 1}, {"X-Dict": "1"}
+        if kind == "list-status":
+            return [1, 2], 201
         return 42
 
     @app.route("/stream")
@@ -515,6 +541,16 @@ def build_blueprints(fw: t.Any) -> t.Any:
     def child_404(e: t.Any) -> t.Any:
         return "child 404", 404
 
+    @child.errorhandler(LookupError)
+    def child_lookup(e: LookupError) -> t.Any:
+        # For a KeyError in a child view this wins over the parent's
+        # KeyError handler: blueprints are searched before the class MRO.
+        return f"child caught {type(e).__name__}", 409
+
+    @app.errorhandler(HTTPException)
+    def any_http(e: t.Any) -> t.Any:
+        return fw.jsonify(code=e.code, name=e.name), e.code
+
     @parent.route("/")
     def parent_index() -> str:
         here = fw.url_for(".parent_index")
@@ -570,6 +606,7 @@ def build_production(fw: t.Any) -> t.Any:
     def before() -> None:
         if "fail-before" in fw.request.args:
             raise RuntimeError("before")
+        fw.g.fail_teardown = "fail-teardown" in fw.request.args
 
     @app.after_request
     def after(response: t.Any) -> t.Any:
@@ -580,6 +617,12 @@ def build_production(fw: t.Any) -> t.Any:
     @app.teardown_request
     def teardown(exc: BaseException | None) -> None:
         log.append(("teardown", type(exc).__name__ if exc else None))
+
+    @app.teardown_request
+    def teardown_raising(exc: BaseException | None) -> None:
+        # Registered last, so it runs first.
+        if fw.g.get("fail_teardown"):
+            raise RuntimeError("teardown")
 
     @app.route("/")
     def index() -> str:
@@ -1093,7 +1136,7 @@ _TEXT = st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=0x24F), m
 _HEADER_TEXT = st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=126), max_size=12)
 _QUERY_KEYS = st.sampled_from(
     ["q", "x", "a", "b", "msg", "cat", "stop", "deny", "missing", "fail-before",
-     "fail-after", "proxy", "attach"]
+     "fail-after", "fail-teardown", "proxy", "attach"]
 ) | _SEGMENT
 _QUERY_VALUES = st.sampled_from(["", "1", "0", "hi"]) | _TEXT
 
@@ -1120,6 +1163,8 @@ WORDS = (
     "value", "key", "zero", "teapot", "tuple2", "tuple-headers", "tuple3",
     "dict", "list", "bytes", "generator", "response", "status-string", "none",
     "delete-missing", "popitem-empty", "update-int", "a", "items", "acme",
+    "http-exception", "wsgi", "enum", "response-status", "dict-headers",
+    "list-status",
 )
 
 
@@ -1458,29 +1503,77 @@ def _is_stream_with_context(pair: Pair, req: Req) -> bool:
 
 
 def _teardown_once_after_body(outcome: Outcome) -> Outcome:
-    """Flask's outcome with its first round of teardown (the one it runs
-    before the body) taken out: the teardown signals and the teardown
-    functions' log entries, once each."""
+    """What erlen should give where Flask gave ``outcome``: the teardown
+    functions run once, after the body, in the context that the body pushes
+    again.
 
-    def drop_first(items: list[t.Any], first: t.Callable[[t.Any], bool]) -> list[t.Any]:
-        items = list(items)
-        for index, item in enumerate(items):
-            if first(item):
-                del items[index]
-                break
-        return items
-
-    signals, log = outcome.signals, outcome.log
-    if [s[0] for s in signals].count("request_tearing_down") < 2:
-        return outcome  # the view did not stream: nothing to allow
-    for name in ("request_tearing_down", "appcontext_tearing_down"):
-        signals = drop_first(signals, lambda s, n=name: s[0] == n)
-    for name in ("teardown", "teardown_app"):
-        log = drop_first(log, lambda e, n=name: isinstance(e, tuple) and e[0] == n)
+    Flask runs a round of teardown before the body and, if the body ran,
+    another after it: the first round is taken out. For a body that never
+    ran (a HEAD request) Flask's only round is before it; erlen's is after
+    the body is closed, once the app context has been popped and pushed
+    again.
+    """
+    signals, log = list(outcome.signals), list(outcome.log)
+    names = [signal[0] for signal in signals]
+    rounds = names.count("request_tearing_down")
+    if rounds == 2:
+        for name in ("request_tearing_down", "appcontext_tearing_down"):
+            del signals[[signal[0] for signal in signals].index(name)]
+        for name in ("teardown", "teardown_app"):
+            first = next(e for e in log if isinstance(e, tuple) and e[0] == name)
+            log.remove(first)
+    elif (
+        rounds == 1
+        and outcome.exception is None
+        and "request_finished" in names
+        and names[-3:] == ["request_tearing_down", "appcontext_tearing_down",
+                           "appcontext_popped"]
+    ):
+        index = names.index("request_tearing_down")
+        signals[index:index] = [("appcontext_popped", "app", ()),
+                                ("appcontext_pushed", "app", ())]
     return dataclasses.replace(outcome, signals=signals, log=log)
 
 
+def _is_raising_teardown(pair: Pair, req: Req) -> bool:
+    """The production app's teardown function raises for
+    ``?fail-teardown``."""
+    return (
+        pair.build is build_production
+        and req.raw_query is None
+        and any(key == "fail-teardown" for key, _ in req.query)
+    )
+
+
+def _every_teardown_runs(app: t.Any) -> None:
+    def do_teardown_request(exc: t.Any = _NOT_GIVEN) -> None:
+        if exc is _NOT_GIVEN:
+            exc = sys.exc_info()[1]
+        first_error = None
+        for name in (*flask.request.blueprints, None):
+            for func in reversed(app.teardown_request_funcs.get(name, ())):
+                try:
+                    app.ensure_sync(func)(exc)
+                except Exception as error:  # noqa: BLE001 - raised below
+                    first_error = first_error or error
+        flask.request_tearing_down.send(app, _async_wrapper=app.ensure_sync, exc=exc)
+        if first_error is not None:
+            raise first_error
+
+    app.do_teardown_request = do_teardown_request
+
+
+_NOT_GIVEN = object()
+
+
 ALLOWANCES: list[Allowance] = [
+    Allowance(
+        "teardown_error_after_every_teardown",
+        _is_raising_teardown,
+        _every_teardown_runs,
+        readme="If a teardown function raises, the other teardown functions still"
+        " run and the first error is raised afterwards (Flask skips the rest).",
+    ),
     Allowance(
         "corrupt_signed_session",
         _is_corrupt_session,
