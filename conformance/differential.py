@@ -657,8 +657,19 @@ def build_hosts(fw: t.Any) -> t.Any:
         TRUSTED_HOSTS=["example.com", ".example.com", "localhost"],
         APPLICATION_ROOT="/root",
         PREFERRED_URL_SCHEME="https",
+        SESSION_COOKIE_SECURE=True,
+        SESSION_COOKIE_PARTITIONED=True,
+        SESSION_COOKIE_DOMAIN="example.com",
+        SESSION_COOKIE_NAME="hosts_session",
+        SESSION_REFRESH_EACH_REQUEST=False,
     )
     api = fw.Blueprint("api", "diff_hosts", subdomain="api")
+
+    @app.route("/login/<name>")
+    def login(name: str) -> str:
+        fw.session["user"] = name
+        fw.session.permanent = "remember" in fw.request.args
+        return "hello " + str(fw.session.get("visits"))
 
     @app.route("/")
     def index() -> t.Any:
@@ -722,6 +733,7 @@ def build_subclasses(fw: t.Any) -> t.Any:
 
     class Request(fw.Request):
         max_form_parts = 3
+        max_content_length = 4096
 
         def on_json_loading_failed(self, e: ValueError | None) -> t.Any:
             log.append(("json failed", e is None))
@@ -729,6 +741,11 @@ def build_subclasses(fw: t.Any) -> t.Any:
 
     class Response(fw.Response):
         default_mimetype = "text/plain"
+        default_status = 203
+
+        def set_cookie(self, key: str, *args: t.Any, **kwargs: t.Any) -> None:
+            log.append(("set_cookie", key))
+            super().set_cookie(key, *args, **kwargs)
 
     class Globals(fw.ctx._AppCtxGlobals):
         default = "from the class"
@@ -736,6 +753,7 @@ def build_subclasses(fw: t.Any) -> t.Any:
     class Provider(fw.json.provider.DefaultJSONProvider):
         sort_keys = False
         ensure_ascii = False
+        mimetype = "application/vnd.diff+json"
 
     class App(fw.Flask):
         request_class = Request
@@ -776,6 +794,48 @@ def build_subclasses(fw: t.Any) -> t.Any:
             log.append("teardown request")
             super().do_teardown_request(exc)
 
+        def make_default_options_response(self) -> t.Any:
+            log.append("options")
+            return super().make_default_options_response()
+
+        def raise_routing_exception(self, request: t.Any) -> t.NoReturn:
+            log.append(("routing", type(request.routing_exception).__name__))
+            super().raise_routing_exception(request)
+
+        def inject_url_defaults(self, endpoint: str, values: dict[str, t.Any]) -> None:
+            log.append(("url defaults", endpoint))
+            super().inject_url_defaults(endpoint, values)
+
+        def handle_url_build_error(self, error: Exception, endpoint: str,
+                                   values: dict[str, t.Any]) -> str:
+            log.append(("build error", endpoint))
+            return "/unbuildable"
+
+        def redirect(self, location: str, code: int = 302) -> t.Any:
+            response = super().redirect(location, code)
+            response.headers["X-Redirected-By"] = "app"
+            return response
+
+        def full_dispatch_request(self) -> t.Any:
+            log.append("full dispatch")
+            return super().full_dispatch_request()
+
+        def finalize_request(self, rv: t.Any, from_error_handler: bool = False) -> t.Any:
+            log.append(("finalize", from_error_handler))
+            return super().finalize_request(rv, from_error_handler)
+
+        def handle_exception(self, e: Exception) -> t.Any:
+            log.append(("handle exception", type(e).__name__))
+            return super().handle_exception(e)
+
+        def should_ignore_error(self, error: BaseException | None) -> bool:
+            log.append(("ignore error?", type(error).__name__ if error else None))
+            return super().should_ignore_error(error)
+
+        def update_template_context(self, context: dict[str, t.Any]) -> None:
+            super().update_template_context(context)
+            context["from_app"] = "injected"
+
     app = App("diff_subclasses")
     app.config.update(TESTING=True, SECRET_KEY=SECRET, MAX_CONTENT_LENGTH=MAX_BODY)
     app.logger.setLevel(logging.CRITICAL + 1)
@@ -804,6 +864,25 @@ def build_subclasses(fw: t.Any) -> t.Any:
     @app.route("/raise")
     def raise_view() -> t.Any:
         raise LookupError("raised")
+
+    @app.route("/urls")
+    def urls() -> t.Any:
+        return fw.jsonify(
+            index=fw.url_for("index"), missing=fw.url_for("no_such_endpoint")
+        )
+
+    @app.route("/go")
+    def go() -> t.Any:
+        return fw.redirect(fw.url_for("g_view"))
+
+    @app.route("/login", methods=["GET", "POST"])
+    def login() -> str:
+        fw.session["user"] = fw.request.values.get("user", "someone")
+        return "welcome"
+
+    @app.route("/template")
+    def template() -> str:
+        return fw.render_template_string("{{ from_app }} {{ g.default }}")
 
     return app
 
