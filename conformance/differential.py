@@ -19,6 +19,10 @@ to an :class:`Outcome` and compared field by field:
 - the signals sent, in order, with their sender and key arguments;
 - what the app's own hooks wrote to its log (``app.diff_log``).
 
+Requests are also sent in generated sequences, each framework keeping a
+cookie jar of its own (:meth:`Pair.check_sequence`), so that what one
+response sets (a session, a flashed message) reaches the next request.
+
 A difference is accepted only when a named :class:`Allowance` recognises
 the request, and then only if erlen's outcome equals that of a Flask build
 of the same app with the allowed behaviour emulated: one of the deliberate
@@ -887,8 +891,17 @@ def build_subclasses(fw: t.Any) -> t.Any:
     return app
 
 
+def build_core_debug(fw: t.Any) -> t.Any:
+    """The core app in debug mode: pretty JSON, detailed 400s, errors
+    propagated."""
+    app = build_core(fw)
+    app.debug = True
+    return app
+
+
 APPS: dict[str, t.Callable[[t.Any], t.Any]] = {
     "core": build_core,
+    "core_debug": build_core_debug,
     "sessions": build_sessions,
     "blueprints": build_blueprints,
     "production": build_production,
@@ -983,9 +996,14 @@ class Outcome:
     exception: str | None
     signals: list[t.Any]
     log: list[t.Any]
+    # The raw Set-Cookie values, for a client's cookie jar; not compared
+    # (the normalised ones in ``headers`` are).
+    set_cookies: list[str] = dataclasses.field(default_factory=list, compare=False)
 
     def fields(self) -> dict[str, t.Any]:
-        return dataclasses.asdict(self)
+        fields = dataclasses.asdict(self)
+        del fields["set_cookies"]
+        return fields
 
 
 def exception_name(exc: BaseException) -> str:
@@ -1138,8 +1156,10 @@ class Pair:
             error = exception_name(exc)
         status, raw_headers = started if started else (None, [])
         headers = []
+        set_cookies = []
         for key, value in raw_headers:
             if key.lower() == "set-cookie":
+                set_cookies.append(value)
                 value = normalise_set_cookie(
                     value, self.session_name, self.decode_session
                 )
@@ -1151,6 +1171,7 @@ class Pair:
             exception=error,
             signals=list(recorder.events),
             log=list(app.diff_log),
+            set_cookies=set_cookies,
         )
 
     def run(self, req: Req) -> tuple[Outcome, Outcome]:
@@ -1161,16 +1182,46 @@ class Pair:
         the Flask app with exactly the triggered allowances emulated gives
         erlen's outcome."""
         ours, theirs = self.run(req)
+        self.compare(req, ours, theirs)
+
+    def check_sequence(self, reqs: list[Req]) -> list[Outcome]:
+        """Send ``reqs`` in turn, each framework with a cookie jar of its
+        own, as a browser would: what one response sets, the next request
+        sends. Each step is compared as :meth:`check` does; erlen's
+        outcomes are returned."""
+        jars: dict[str, dict[str, str]] = {"erlen": {}, "flask": {}}
+        outcomes = []
+        for req in reqs:
+            sent = {
+                name: dataclasses.replace(req, cookies=(*jar.items(), *req.cookies))
+                for name, jar in jars.items()
+            }
+            ours = self.run_one("erlen", sent["erlen"])
+            # Allowances see what Flask was sent. After an allowed
+            # difference, Flask's jar takes the cookies of the outcome that
+            # erlen matched, so that the next steps start alike.
+            reference = self.compare(
+                sent["flask"], ours, self.run_one("flask", sent["flask"])
+            )
+            _update_jar(jars["erlen"], ours.set_cookies)
+            _update_jar(jars["flask"], reference.set_cookies)
+            outcomes.append(ours)
+        return outcomes
+
+    def compare(self, req: Req, ours: Outcome, theirs: Outcome) -> Outcome:
+        """Count and compare one pair of outcomes for ``req``; return the
+        outcome erlen's matched (Flask's, or that of Flask with the
+        allowances emulated)."""
         self.compared += 1
         if ours == theirs:
-            return
+            return theirs
         rules = [a for a in (*ALLOWANCES, *KNOWN) if a.trigger(self, req)]
         if not rules:
             raise AssertionError(describe(req, ours, theirs))
         emulated = self.run_one(self.emulated(rules), req)
         for rule in rules:
             if rule.expect is not None:
-                emulated = rule.expect(emulated)
+                emulated = rule.expect(req, emulated)
         if ours != emulated:
             names = ", ".join(a.name for a in rules)
             raise AssertionError(
@@ -1180,6 +1231,7 @@ class Pair:
             )
         for rule in rules:
             self.applied[rule.name] = self.applied.get(rule.name, 0) + 1
+        return emulated
 
     def emulated(self, rules: list[Allowance]) -> str:
         """The name of a Flask build of the app with ``rules`` emulated,
@@ -1195,6 +1247,16 @@ class Pair:
             if self._entered:
                 self.recorders[name].connect()
         return name
+
+
+def _update_jar(jar: dict[str, str], set_cookies: list[str]) -> None:
+    for header in set_cookies:
+        name, _, rest = header.partition("=")
+        value = rest.split(";", 1)[0]
+        if value and "Max-Age=0" not in header:
+            jar[name] = value
+        else:
+            jar.pop(name, None)
 
 
 def describe(req: Req, ours: Outcome, theirs: Outcome) -> str:
@@ -1437,7 +1499,7 @@ class Allowance:
     name: str
     trigger: t.Callable[[Pair, Req], bool]
     emulate: t.Callable[[t.Any], None] | None = None
-    expect: t.Callable[[Outcome], Outcome] | None = None
+    expect: t.Callable[[Req, Outcome], Outcome] | None = None
     readme: str | None = None
     xfail_test: str | None = None
 
@@ -1581,7 +1643,7 @@ def _is_stream_with_context(pair: Pair, req: Req) -> bool:
     return req.path in STREAM_WITH_CONTEXT_PATHS
 
 
-def _teardown_once_after_body(outcome: Outcome) -> Outcome:
+def _teardown_once_after_body(req: Req, outcome: Outcome) -> Outcome:
     """What erlen should give where Flask gave ``outcome``: the teardown
     functions run once, after the body, in the context that the body pushes
     again.
@@ -1590,7 +1652,7 @@ def _teardown_once_after_body(outcome: Outcome) -> Outcome:
     another after it: the first round is taken out. For a body that never
     ran (a HEAD request) Flask's only round is before it; erlen's is after
     the body is closed, once the app context has been popped and pushed
-    again.
+    again. Any other outcome (the view did not stream) is left as it is.
     """
     signals, log = list(outcome.signals), list(outcome.log)
     names = [signal[0] for signal in signals]
@@ -1603,6 +1665,8 @@ def _teardown_once_after_body(outcome: Outcome) -> Outcome:
             log.remove(first)
     elif (
         rounds == 1
+        and req.method == "HEAD"
+        and outcome.status == "200 OK"
         and outcome.exception is None
         and "request_finished" in names
         and names[-3:] == ["request_tearing_down", "appcontext_tearing_down",
@@ -1722,7 +1786,7 @@ def _is_environ_rewrite(pair: Pair, req: Req) -> bool:
     ``?proxy=1`` (the query string is only read through ``request.args``
     when no raw one replaces it)."""
     return (
-        pair.build is build_core
+        pair.build in (build_core, build_core_debug)
         and req.raw_query is None
         and ("proxy", "1") in req.query
     )
@@ -1767,7 +1831,7 @@ def _is_subclass_app(pair: Pair, req: Req) -> bool:
     return pair.build is build_subclasses
 
 
-def _no_url_adapter_for_the_app_context(outcome: Outcome) -> Outcome:
+def _no_url_adapter_for_the_app_context(req: Req, outcome: Outcome) -> Outcome:
     """Flask's log without its call ``create_url_adapter(None)``, made when
     the request pushes its app context."""
     log = list(outcome.log)
@@ -1828,7 +1892,19 @@ def compare_app(name: str, examples: int, *, derandomize: bool = True) -> Pair:
         def compare(req: Req) -> None:
             pair.check(req)
 
+        @settings(
+            max_examples=max(examples // 10, 1),
+            derandomize=derandomize,
+            database=None,
+            deadline=None,
+            suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+        )
+        @given(reqs=st.lists(requests(pair), min_size=2, max_size=5))
+        def compare_sequence(reqs: list[Req]) -> None:
+            pair.check_sequence(reqs)
+
         compare()
+        compare_sequence()
     return pair
 
 

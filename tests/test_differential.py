@@ -27,9 +27,12 @@ D = importlib.util.module_from_spec(_spec)
 sys.modules[_spec.name] = D
 _spec.loader.exec_module(D)
 
-# Requests per app in quick mode: 660 in all.
+# Generated single requests per app in quick mode (a tenth as many request
+# sequences of two to five requests come on top): 720 in all, and some
+# 240 more in the sequences.
 QUICK = {
     "core": 200,
+    "core_debug": 60,
     "sessions": 120,
     "blueprints": 80,
     "production": 80,
@@ -155,6 +158,21 @@ def test_a_difference_fails_the_comparison():
         pair.apps["erlen"].config["SESSION_COOKIE_SAMESITE"] = "Strict"
         with pytest.raises(AssertionError, match="SameSite"):
             pair.check(D.Req(path="/s/set", query=(("a", "1"),)))
+
+
+def test_sequence_carries_each_frameworks_cookies():
+    with D.Pair(D.build_sessions) as pair:
+        outcomes = pair.check_sequence([
+            D.Req(path="/s/set", query=(("a", "1"),)),
+            D.Req(path="/s/flash", query=(("msg", "hi"),)),
+            D.Req(path="/s/flashes"),
+            D.Req(path="/s/get"),
+        ])
+        assert pair.compared == 4
+        assert [o.body for o in outcomes[2:]] == [
+            b'[["message","hi"]]\n',
+            b'{"data":{"a":"1"},"new":false,"permanent":false}\n',
+        ]
 
 
 def test_session_cookie_compared_by_its_data():
