@@ -40,6 +40,7 @@ long run set ``ERLEN_DIFF_EXAMPLES`` (examples per app), or run this file::
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import io
 import json
 import logging
@@ -974,6 +975,14 @@ class Req:
             environ["wsgi.input"] = io.BytesIO(body)
         return environ
 
+    def __repr__(self) -> str:
+        fields = []
+        for field in dataclasses.fields(self):
+            value = getattr(self, field.name)
+            if value != field.default:
+                fields.append(f"{field.name}={_short(value, 120)}")
+        return f"Req({', '.join(fields)})"
+
     def query_string(self) -> str:
         return urlencode(list(self.query))
 
@@ -1259,12 +1268,21 @@ def _update_jar(jar: dict[str, str], set_cookies: list[str]) -> None:
             jar.pop(name, None)
 
 
+def _short(value: t.Any, limit: int = 800) -> str:
+    text = repr(value)
+    if len(text) > limit:
+        text = f"{text[: limit // 2]} ...({len(text) - limit} more)... {text[-limit // 2 :]}"
+    return text
+
+
 def describe(req: Req, ours: Outcome, theirs: Outcome) -> str:
     lines = [f"erlen and Flask differ on {req!r}:"]
     a, b = ours.fields(), theirs.fields()
     for key in a:
         if a[key] != b[key]:
-            lines.append(f"  {key}:\n    erlen: {a[key]!r}\n    flask: {b[key]!r}")
+            lines.append(
+                f"  {key}:\n    erlen: {_short(a[key])}\n    flask: {_short(b[key])}"
+            )
     return "\n".join(lines)
 
 
@@ -1441,8 +1459,9 @@ def bodies() -> st.SearchStrategy[dict[str, t.Any]]:
             lambda n: {"data": b"x=" + b"y" * n,
                        "content_type": "application/x-www-form-urlencoded"}
         ),
-        st.integers(MAX_BODY + 1, MAX_BODY * 2).map(
-            lambda n: {"data": b"a" * n, "content_type": "text/plain", "chunked": True}
+        st.tuples(st.integers(0, MAX_BODY * 2), st.sampled_from(
+            ["text/plain", "application/x-www-form-urlencoded"])).map(
+            lambda a: {"data": b"x=" + b"a" * a[0], "content_type": a[1], "chunked": True}
         ),
         st.integers(1200, 3000).map(
             lambda n: {"data": b"[" * n + b"]" * n, "content_type": "application/json"}
@@ -1608,12 +1627,40 @@ def _bad_request_for_deep_json(app: t.Any) -> None:
 
 
 def _is_chunked_over_limit(pair: Pair, req: Req) -> bool:
-    limit = pair.apps["flask"].config["MAX_CONTENT_LENGTH"]
+    """A chunked body longer than the request's ``max_content_length``: the
+    app's ``MAX_CONTENT_LENGTH``, unless the app's request class sets its
+    own."""
+    app = pair.apps["flask"]
+    limit = inspect.getattr_static(app.request_class, "max_content_length")
+    if not isinstance(limit, int):
+        limit = app.config["MAX_CONTENT_LENGTH"]
     return req.chunked and req.data is not None and len(req.data) > limit
 
 
+class _TooLargeWhenRead(io.RawIOBase):
+    """A terminated body that raises 413 once reading it goes past
+    ``limit``: only when it is read, as a body with a too large
+    Content-Length does."""
+
+    def __init__(self, inner: t.Any, limit: int) -> None:
+        self.inner = inner
+        self.left = limit
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: t.Any) -> int:
+        from werkzeug.exceptions import RequestEntityTooLarge
+
+        data = self.inner.read(min(len(buffer), self.left + 1))
+        if len(data) > self.left:
+            raise RequestEntityTooLarge()
+        self.left -= len(data)
+        buffer[: len(data)] = data
+        return len(data)
+
+
 def _413_for_long_chunked_body(app: t.Any) -> None:
-    from werkzeug.exceptions import RequestEntityTooLarge
     from werkzeug.utils import cached_property
 
     base = app.request_class
@@ -1625,10 +1672,7 @@ def _413_for_long_chunked_body(app: t.Any) -> None:
             and self.content_length is None
             and limit is not None
         ):
-            body = self.environ["wsgi.input"].read(limit + 1)
-            if len(body) > limit:
-                raise RequestEntityTooLarge()
-            return io.BytesIO(body)
+            return io.BufferedReader(_TooLargeWhenRead(self.environ["wsgi.input"], limit))
         return base.stream.fget(self)
 
     _request_class(app, "TooLargeChunkedBody", {"stream": cached_property(stream)})
