@@ -40,12 +40,14 @@ long run set ``ERLEN_DIFF_EXAMPLES`` (examples per app), or run this file::
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import inspect
 import io
 import json
 import logging
 import re
 import sys
+import time
 import typing as t
 from datetime import datetime, timedelta, timezone
 from http import HTTPStatus
@@ -73,6 +75,7 @@ import erlen.views
 
 FRAMEWORKS = {"erlen": erlen, "flask": flask}
 SECRET = "differential secret"
+OLD_SECRET = "old differential secret"
 MAX_BODY = 16 * 1024
 
 SIGNALS = (
@@ -95,7 +98,12 @@ SIGNALS = (
 
 def _common(fw: t.Any, name: str, **config: t.Any) -> t.Any:
     app = fw.Flask(name)
-    app.config.update(TESTING=True, SECRET_KEY=SECRET, MAX_CONTENT_LENGTH=MAX_BODY)
+    app.config.update(
+        TESTING=True,
+        SECRET_KEY=SECRET,
+        SECRET_KEY_FALLBACKS=[OLD_SECRET],
+        MAX_CONTENT_LENGTH=MAX_BODY,
+    )
     app.config.update(config)
     # The production app's 500s are expected; keep them out of the output.
     app.logger.setLevel(logging.CRITICAL + 1)
@@ -1416,7 +1424,33 @@ def session_cookies(pair: Pair) -> st.SearchStrategy[str]:
         return serializer.make_signer(serializer.salt).sign(encoded).decode()
 
     corrupted = st.tuples(signed_by, st.sampled_from(_CORRUPT_PAYLOADS)).map(corrupt)
-    return st.one_of(valid, valid, tampered, garbage, corrupted)
+    # Signed 40 days ago (past any PERMANENT_SESSION_LIFETIME here), with the
+    # old key of SECRET_KEY_FALLBACKS, or with a key the apps do not know.
+    other_signers = st.sampled_from([
+        _session_serializer(SECRET, age=timedelta(days=40)),
+        _session_serializer(OLD_SECRET),
+        _session_serializer("a key nobody uses"),
+    ])
+    other = st.tuples(other_signers, _SESSION_DATA).map(lambda a: a[0].dumps(a[1]))
+    return st.one_of(valid, valid, tampered, garbage, corrupted, other)
+
+
+def _session_serializer(key: str, age: timedelta = timedelta(0)) -> t.Any:
+    """A serializer that writes session cookies as Flask's would, signed
+    with ``key`` and dated ``age`` ago."""
+    from itsdangerous import TimestampSigner, URLSafeTimedSerializer
+
+    class Dated(TimestampSigner):
+        def get_timestamp(self) -> int:
+            return int(time.time() - age.total_seconds())
+
+    return URLSafeTimedSerializer(
+        key,
+        salt="cookie-session",
+        serializer=flask.sessions.session_json_serializer,
+        signer=Dated,
+        signer_kwargs={"key_derivation": "hmac", "digest_method": hashlib.sha1},
+    )
 
 
 def cookie_jars(pair: Pair) -> st.SearchStrategy[tuple[tuple[str, str], ...]]:
