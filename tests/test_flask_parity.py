@@ -1,14 +1,14 @@
 """The same app code on erlen and on real Flask 3.1.3 must give the same
 outcome.
 
-Each finding has a ``run(fw)`` that builds its app on the framework module
-``fw`` and returns what a user can observe. ``test_flask_reference`` pins
-what Flask does, so that the oracle itself cannot drift unnoticed; the
-parity test then asks erlen for the same. Parity tests that erlen fails
-today are marked ``xfail(strict=True)``: once erlen is fixed they pass,
-strict makes that a failure, and the mark must go (together with the
-matching allowance in ``KNOWN`` of conformance/differential.py, where there
-is one).
+Each :class:`Finding` has a ``run(fw)`` that builds its app on the
+framework module ``fw`` and returns what a user can observe.
+``test_flask_reference`` pins what Flask does, so that the oracle itself
+cannot drift unnoticed; ``test_erlen_matches_flask`` asks erlen for the
+same. A finding that erlen fails today carries an ``xfail`` reason and runs
+as ``xfail(strict=True)``: once erlen is fixed it passes, strict makes that
+a failure, and the reason must go (together with the matching allowance in
+``KNOWN`` of conformance/differential.py, where there is one).
 """
 
 from __future__ import annotations
@@ -79,8 +79,13 @@ def run_failed_session_change(fw: t.Any) -> list[t.Any]:
                 client.get("/set")
             response = client.get(f"/fail/{op}")
             seen.append(
-                (op, with_cookie, response.text, _cookies(response),
-                 response.headers.get("Vary"))
+                (
+                    op,
+                    with_cookie,
+                    response.text,
+                    _cookies(response),
+                    response.headers.get("Vary"),
+                )
             )
     return seen
 
@@ -92,16 +97,6 @@ FLASK_FAILED_SESSION_CHANGE = [
     ("update-int", False, "TypeError modified=False", [], "Cookie"),
     ("update-int", True, "TypeError modified=False", [], "Cookie"),
 ]
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="erlen marks the session modified before a change that raises"
-    " (del of a missing key, popitem on an empty session, update(5)): it"
-    " then deletes or re-issues the cookie",
-)
-def test_failed_session_change_leaves_session_unmodified():
-    assert run_failed_session_change(erlen) == run_failed_session_change(flask)
 
 
 # --------------------------------------------------------------------------
@@ -133,8 +128,9 @@ def run_session_read_in_open_session(fw: t.Any) -> list[t.Any]:
     seen = []
     for path in ("/", "/whoami", "/"):
         response = client.get(path)
-        seen.append((path, response.text, response.headers.get("Vary"),
-                     _cookies(response)))
+        seen.append(
+            (path, response.text, response.headers.get("Vary"), _cookies(response))
+        )
     return [seen, opened]
 
 
@@ -146,17 +142,6 @@ FLASK_SESSION_READ_IN_OPEN_SESSION = [
     ],
     ["anonymous", "anonymous", "anonymous"],
 ]
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="erlen counts a read of the session object inside open_session as"
-    " an access and adds Vary: Cookie to every response",
-)
-def test_session_read_in_open_session_is_not_access():
-    assert run_session_read_in_open_session(erlen) == run_session_read_in_open_session(
-        flask
-    )
 
 
 # --------------------------------------------------------------------------
@@ -196,16 +181,6 @@ FLASK_ENVIRON_REWRITE = {
     "url": "http://localhost/where?a=1",
     "script_root": "",
 }
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="erlen's request reads REMOTE_ADDR, wsgi.url_scheme and SCRIPT_NAME"
-    " from the environ when asked, so a before_request rewrite changes"
-    " remote_addr, scheme and url; Flask's request took them when it was made",
-)
-def test_environ_rewrite_in_before_request():
-    assert run_environ_rewrite(erlen) == run_environ_rewrite(flask)
 
 
 # --------------------------------------------------------------------------
@@ -252,16 +227,6 @@ FLASK_ENSURE_SYNC_OVERRIDE = [
 ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="erlen calls an overridden ensure_sync once per function for the"
-    " life of the app; Flask calls it for every hook and view on every"
-    " request",
-)
-def test_ensure_sync_override_called_every_request():
-    assert run_ensure_sync_override(erlen) == run_ensure_sync_override(flask)
-
-
 # --------------------------------------------------------------------------
 # An overridden create_url_adapter is called for each context.
 
@@ -298,17 +263,6 @@ FLASK_CREATE_URL_ADAPTER_OVERRIDE = [
     ("app context", "http://localhost/", ["app"]),
     ("test request context", "/", ["request", "app"]),
 ]
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="Flask also calls create_url_adapter(None) for the app context that"
-    " a request pushes; erlen does not call the override for it",
-)
-def test_create_url_adapter_override_called_per_context():
-    assert run_create_url_adapter_override(erlen) == run_create_url_adapter_override(
-        flask
-    )
 
 
 # --------------------------------------------------------------------------
@@ -360,41 +314,89 @@ FLASK_UNBOUND = {
 }
 
 
-@pytest.mark.parametrize("expression", UNBOUND_SAME)
-def test_unbound_proxy(expression):
-    assert run_unbound(erlen, expression) == run_unbound(flask, expression)
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="outside a context werkzeug's proxy fails the lookup of the special"
-    " method, so Python falls back (== by identity, hash/iter/< a TypeError);"
-    " erlen's proxy raises RuntimeError",
-)
-@pytest.mark.parametrize("expression", UNBOUND_DIFFERENT)
-def test_unbound_proxy_operators(expression):
-    assert run_unbound(erlen, expression) == run_unbound(flask, expression)
-
-
 # --------------------------------------------------------------------------
-# What Flask does, pinned.
+# The findings: erlen must match Flask, and Flask must do what it did.
 
 
-@pytest.mark.parametrize(
-    ("run", "expected"),
-    [
-        (run_failed_session_change, FLASK_FAILED_SESSION_CHANGE),
-        (run_session_read_in_open_session, FLASK_SESSION_READ_IN_OPEN_SESSION),
-        (run_environ_rewrite, FLASK_ENVIRON_REWRITE),
-        (run_ensure_sync_override, FLASK_ENSURE_SYNC_OVERRIDE),
-        (run_create_url_adapter_override, FLASK_CREATE_URL_ADAPTER_OVERRIDE),
-    ],
-    ids=lambda value: getattr(value, "__name__", "")[4:] or None,
+class Finding(t.NamedTuple):
+    name: str
+    run: t.Callable[[t.Any], t.Any]
+    flask: t.Any
+    """What Flask 3.1.3 gives."""
+    xfail: str | None = None
+    """Why erlen differs today; ``None`` once it matches."""
+
+
+def _unbound(expression: str) -> t.Callable[[t.Any], t.Any]:
+    return lambda fw: run_unbound(fw, expression)
+
+
+UNBOUND_REASON = (
+    "outside a context werkzeug's proxy fails the lookup of the special"
+    " method, so Python falls back (== by identity, hash, iter and < a"
+    " TypeError); erlen's proxy raises RuntimeError"
 )
-def test_flask_reference(run, expected):
-    assert run(flask) == expected
+
+FINDINGS = [
+    Finding(
+        "failed_session_change",
+        run_failed_session_change,
+        FLASK_FAILED_SESSION_CHANGE,
+        xfail="erlen marks the session modified before a change that raises"
+        " (del of a missing key, popitem on an empty session, update(5)): it"
+        " then deletes or re-issues the cookie",
+    ),
+    Finding(
+        "session_read_in_open_session",
+        run_session_read_in_open_session,
+        FLASK_SESSION_READ_IN_OPEN_SESSION,
+        xfail="erlen counts a read of the session object inside open_session"
+        " as an access and adds Vary: Cookie to every response",
+    ),
+    Finding(
+        "environ_rewrite_in_before_request",
+        run_environ_rewrite,
+        FLASK_ENVIRON_REWRITE,
+        xfail="erlen's request reads REMOTE_ADDR, wsgi.url_scheme,"
+        " QUERY_STRING and SCRIPT_NAME from the environ when first asked, so"
+        " a before_request rewrite changes remote_addr, scheme, args and url;"
+        " Flask's request took them when it was made",
+    ),
+    Finding(
+        "ensure_sync_override",
+        run_ensure_sync_override,
+        FLASK_ENSURE_SYNC_OVERRIDE,
+        xfail="erlen calls an overridden ensure_sync once per function for"
+        " the life of the app; Flask calls it for every hook and view on"
+        " every request",
+    ),
+    Finding(
+        "create_url_adapter_override",
+        run_create_url_adapter_override,
+        FLASK_CREATE_URL_ADAPTER_OVERRIDE,
+        xfail="Flask also calls create_url_adapter(None) for the app context"
+        " that a request pushes; erlen does not call the override for it",
+    ),
+    *(Finding(f"unbound {e}", _unbound(e), FLASK_UNBOUND[e]) for e in UNBOUND_SAME),
+    *(
+        Finding(f"unbound {e}", _unbound(e), FLASK_UNBOUND[e], UNBOUND_REASON)
+        for e in UNBOUND_DIFFERENT
+    ),
+]
 
 
-@pytest.mark.parametrize("expression", [*UNBOUND_SAME, *UNBOUND_DIFFERENT])
-def test_flask_reference_unbound(expression):
-    assert run_unbound(flask, expression) == FLASK_UNBOUND[expression]
+def _as_param(finding: Finding) -> t.Any:
+    marks = (
+        [pytest.mark.xfail(strict=True, reason=finding.xfail)] if finding.xfail else []
+    )
+    return pytest.param(finding, id=finding.name, marks=marks)
+
+
+@pytest.mark.parametrize("finding", [_as_param(f) for f in FINDINGS])
+def test_erlen_matches_flask(finding):
+    assert finding.run(erlen) == finding.run(flask)
+
+
+@pytest.mark.parametrize("finding", FINDINGS, ids=[f.name for f in FINDINGS])
+def test_flask_reference(finding):
+    assert finding.run(flask) == finding.flask
