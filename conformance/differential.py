@@ -1088,7 +1088,10 @@ class Recorder:
 
     def disconnect(self) -> None:
         for signal, receiver in self._receivers:
-            signal.disconnect(receiver, sender=self.app)
+            # From every sender: with sender= given, blinker would keep the
+            # receiver in ``signal.receivers``, and erlen's request path
+            # would go on seeing a receiver.
+            signal.disconnect(receiver)
         self._receivers.clear()
 
 

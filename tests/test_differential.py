@@ -19,6 +19,8 @@ from pathlib import Path
 
 import pytest
 
+from erlen import signals as erlen_signals
+
 ROOT = Path(__file__).resolve().parent.parent
 _spec = importlib.util.spec_from_file_location(
     "erlen_differential", ROOT / "conformance" / "differential.py"
@@ -51,16 +53,20 @@ def test_quick_mode_covers_every_app():
 @pytest.mark.parametrize("name", list(D.APPS))
 def test_erlen_answers_as_flask_does(name):
     examples = LONG or QUICK[name]
+    quiet_before = erlen_signals.lifecycle.quiet
     pair = D.compare_app(name, examples, derandomize=not LONG)
     COMPARED[name] = pair.compared
     print(
         f"{name}: {pair.compared} requests compared; allowances applied: {pair.applied}"
     )
     assert pair.compared >= examples
-    for signal in D.SIGNALS:  # the receivers are gone again
+    for recorder in pair.recorders.values():  # the receivers are gone again
+        assert not recorder._receivers
+    for signal in D.SIGNALS:
         for fw in D.FRAMEWORKS.values():
             for app in pair.apps.values():
                 assert not list(getattr(fw, signal).receivers_for(app))
+    assert erlen_signals.lifecycle.quiet == quiet_before
 
 
 def test_number_of_requests_compared():
