@@ -19,7 +19,6 @@ from pathlib import Path
 
 import pytest
 
-from erlen import signals as erlen_signals
 
 ROOT = Path(__file__).resolve().parent.parent
 _spec = importlib.util.spec_from_file_location(
@@ -53,7 +52,6 @@ def test_quick_mode_covers_every_app():
 @pytest.mark.parametrize("name", list(D.APPS))
 def test_erlen_answers_as_flask_does(name):
     examples = LONG or QUICK[name]
-    quiet_before = erlen_signals.lifecycle.quiet
     pair = D.compare_app(name, examples, derandomize=not LONG)
     COMPARED[name] = pair.compared
     print(
@@ -66,7 +64,6 @@ def test_erlen_answers_as_flask_does(name):
         for fw in D.FRAMEWORKS.values():
             for app in pair.apps.values():
                 assert not list(getattr(fw, signal).receivers_for(app))
-    assert erlen_signals.lifecycle.quiet == quiet_before
 
 
 def test_number_of_requests_compared():
@@ -124,22 +121,6 @@ CASES = {
     "stream_with_context_teardown_once HEAD": (
         "core",
         lambda pair: D.Req(method="HEAD", path="/stream"),
-    ),
-    "failing_session_change_marks_modified": (
-        "sessions",
-        lambda pair: D.Req(path="/s/fail/delete-missing"),
-    ),
-    "environ_rewrite_in_before_request": (
-        "core",
-        lambda pair: D.Req(path="/remote", query=(("proxy", "1"),)),
-    ),
-    "session_read_in_open_session_marks_accessed": (
-        "custom_session",
-        lambda pair: D.Req(path="/"),
-    ),
-    "no_create_url_adapter_for_request_app_context": (
-        "subclasses",
-        lambda pair: D.Req(path="/"),
     ),
 }
 RULES = [*D.ALLOWANCES, *D.KNOWN]

@@ -342,40 +342,26 @@ FINDINGS = [
         "failed_session_change",
         run_failed_session_change,
         FLASK_FAILED_SESSION_CHANGE,
-        xfail="erlen marks the session modified before a change that raises"
-        " (del of a missing key, popitem on an empty session, update(5)): it"
-        " then deletes or re-issues the cookie",
     ),
     Finding(
         "session_read_in_open_session",
         run_session_read_in_open_session,
         FLASK_SESSION_READ_IN_OPEN_SESSION,
-        xfail="erlen counts a read of the session object inside open_session"
-        " as an access and adds Vary: Cookie to every response",
     ),
     Finding(
         "environ_rewrite_in_before_request",
         run_environ_rewrite,
         FLASK_ENVIRON_REWRITE,
-        xfail="erlen's request reads REMOTE_ADDR, wsgi.url_scheme,"
-        " QUERY_STRING and SCRIPT_NAME from the environ when first asked, so"
-        " a before_request rewrite changes remote_addr, scheme, args and url;"
-        " Flask's request took them when it was made",
     ),
     Finding(
         "ensure_sync_override",
         run_ensure_sync_override,
         FLASK_ENSURE_SYNC_OVERRIDE,
-        xfail="erlen calls an overridden ensure_sync once per function for"
-        " the life of the app; Flask calls it for every hook and view on"
-        " every request",
     ),
     Finding(
         "create_url_adapter_override",
         run_create_url_adapter_override,
         FLASK_CREATE_URL_ADAPTER_OVERRIDE,
-        xfail="Flask also calls create_url_adapter(None) for the app context"
-        " that a request pushes; erlen does not call the override for it",
     ),
     *(Finding(f"unbound {e}", _unbound(e), FLASK_UNBOUND[e]) for e in UNBOUND_SAME),
     *(
