@@ -39,7 +39,15 @@ class _AppCtxGlobals:
     """
 
     # Attribute access is the plain object protocol: no Python-level
-    # __getattr__, so reading ``g.x`` costs no extra call.
+    # __getattr__, so reading ``g.x`` costs no extra call. Type checkers
+    # are told it is a namespace with any attributes.
+    if t.TYPE_CHECKING:  # pragma: no cover
+
+        def __getattr__(self, name: str) -> t.Any: ...
+
+        def __setattr__(self, name: str, value: t.Any) -> None: ...
+
+        def __delattr__(self, name: str) -> None: ...
 
     def get(self, name: str, default: t.Any | None = None) -> t.Any:
         """The attribute ``name``, or ``default`` if it is not set."""
