@@ -534,7 +534,7 @@ def _ada_with_a_note(notes_app):
         ("/notes/1/delete", {}),
         ("/auth/logout", {}),
         ("/auth/login", {"username": "ada", "password": "correct horse"}),
-        ("/auth/register", {"username": "eve", "password": "p" * 8, "confirm": "p" * 8}),
+        ("/auth/register", dict(username="eve", password="p" * 8, confirm="p" * 8)),
     ],
 )
 def test_a_form_without_the_session_token_is_refused(notes_app, url, data, token):

@@ -59,7 +59,7 @@ def test_test_extra_pins_what_the_script_needs():
     for line in importlib.metadata.requires("erlen") or []:
         req = Requirement(line)
         # Every pin, whichever Python runs this: some are for 3.11+ only.
-        env = {"extra": "test", "python_version": "3.13", "python_full_version": "3.13.0"}
+        env = {"extra": "test", "python_version": "3.13"}
         if req.marker is not None and req.marker.evaluate(env):
             extra[req.name.lower()] = str(req.specifier)
     for pin in extensions.pins():

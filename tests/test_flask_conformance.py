@@ -69,7 +69,9 @@ GATES = [
 
 @pytest.mark.parametrize("ci", [False, True], ids=["local", "ci"])
 @pytest.mark.parametrize(("nodeid", "first_pin"), GATES)
-def test_offline_gate_skips_with_its_reason_except_in_ci(tmp_path, nodeid, first_pin, ci):
+def test_offline_gate_skips_with_its_reason_except_in_ci(
+    tmp_path, nodeid, first_pin, ci
+):
     """An empty cache and an index that refuses connections (a loopback port
     with nothing listening): the gate skips with one line, or fails in CI."""
     cache = tmp_path / "cache"
