@@ -3,11 +3,12 @@
 For each extension below (authentication and login sessions, forms with
 CSRF protection, ORM integration, CORS, caching) this check:
 
-1. installs the extension and what its tests need into the running
-   interpreter's environment, at pinned versions and with ``--no-deps``
-   (so that no other Flask is pulled in), unless they are installed already;
-2. fetches the extension's pinned sdist from PyPI into ``.cache/conformance``,
-   checks its SHA-256 and extracts it;
+1. checks that the extension and what its tests need are installed at the
+   pinned versions (``pip install ".[test]"`` installs them; ``--install``
+   installs whatever is missing, with ``--no-deps`` so that no other Flask is
+   pulled in);
+2. fetches the extension's pinned sdist from PyPI into the cache (see
+   ``sdists.py``), checks its SHA-256 and extracts it;
 3. runs the sdist's test directory with pytest in a subprocess, with the
    ``extensions_plugin`` plugin installing the ``flask`` alias
    (:func:`erlen.install_as_flask`) before anything imports Flask;
@@ -21,7 +22,7 @@ CSRF protection, ORM integration, CORS, caching) this check:
 Usage::
 
     python conformance/extensions.py [--only flask-cors,flask-wtf]
-        [--no-baseline] [--no-install] [-- extra pytest args]
+        [--no-baseline] [--install] [-- extra pytest args]
 
 The extensions' suites need ``pytest<9``. ``ERLEN_NO_EXTENSIONS=1`` in the
 environment runs them on erlen's pure-Python core instead of the compiled one.
@@ -31,21 +32,21 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import hashlib
 import importlib.metadata
 import importlib.util
 import json
 import os
 import subprocess
 import sys
-import tarfile
 import tempfile
 import time
 from pathlib import Path
 
+from sdists import SuiteUnavailable
+from sdists import fetch
+from sdists import report_unavailable
+
 HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent
-CACHE = Path(os.environ.get("ERLEN_CONFORMANCE_CACHE", ROOT / ".cache" / "conformance"))
 MANIFEST = HERE / "extensions_expected.txt"
 FLASK_VERSION = "3.1.3"
 SUITE_TIMEOUT = 600  # seconds, for one run of one suite
@@ -62,9 +63,9 @@ class Extension:
     tree: str  # the top directory inside the sdist
     kind: str  # which kind of extension it stands for
     min_passed: int  # erlen's run must pass at least this many tests
-    # ``name==version``, installed with --no-deps; a bare name (for a library
-    # that erlen's own test environment may already hold at another version)
-    # is installed, at its latest, only when it is missing.
+    # ``name==version``; a bare name (for a library that erlen's own test
+    # environment may already hold at another version) is only required to
+    # be there. The ``test`` extra in pyproject.toml lists the same pins.
     requires: tuple[str, ...] = ()
     tests: str = "tests"
     pytest_args: tuple[str, ...] = ()
@@ -170,10 +171,6 @@ EXTENSIONS: tuple[Extension, ...] = (
 )
 
 
-def sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def installed_version(dist: str) -> str | None:
     try:
         return importlib.metadata.version(dist)
@@ -181,24 +178,29 @@ def installed_version(dist: str) -> str | None:
         return None
 
 
-def ensure_installed(exts: list[Extension]) -> None:
-    """Install every pinned requirement that is missing or at another version.
-
-    ``--no-deps`` throughout: each extension declares a dependency on
-    ``flask``, and erlen stands in for it.
-    """
-    pins = []
+def pins(exts: list[Extension] | tuple[Extension, ...] = EXTENSIONS) -> list[str]:
+    """Every ``name==version`` (or bare name) that ``exts`` need, once each."""
+    found = []
     for ext in exts:
-        pins.append(f"{ext.name}=={ext.version}")
-        pins.extend(ext.requires)
+        found.append(f"{ext.name}=={ext.version}")
+        found.extend(ext.requires)
+    return list(dict.fromkeys(found))
+
+
+def missing_pins(exts: list[Extension]) -> list[str]:
+    """The pins that are not installed, or installed at another version."""
     missing = []
-    for pin in dict.fromkeys(pins):
+    for pin in pins(exts):
         dist, _, version = pin.partition("==")
         have = installed_version(dist)
         if have is None or (version and have != version):
             missing.append(pin)
-    if not missing:
-        return
+    return missing
+
+
+def install(missing: list[str]) -> None:
+    """pip-install ``missing`` with ``--no-deps``: each extension declares a
+    dependency on ``flask``, and erlen stands in for it."""
     print("installing:", " ".join(missing), flush=True)
     subprocess.run(
         [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", *missing],
@@ -209,30 +211,7 @@ def ensure_installed(exts: list[Extension]) -> None:
 
 def fetch_suite(ext: Extension) -> Path:
     """The extracted sdist of ``ext``, downloading it once."""
-    tree = CACHE / ext.tree
-    if (tree / ext.tests).is_dir():
-        return tree
-    CACHE.mkdir(parents=True, exist_ok=True)
-    sdist = CACHE / ext.sdist
-    if not sdist.exists() or sha256(sdist) != ext.sha256:
-        subprocess.run(
-            [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps",
-             "--no-binary", ":all:", f"{ext.name}=={ext.version}", "-d", str(CACHE)],
-            check=True,
-        )
-    if not sdist.exists():
-        raise SystemExit(f"{ext.name}: pip did not download {ext.sdist}")
-    digest = sha256(sdist)
-    if digest != ext.sha256:
-        sdist.unlink()
-        raise SystemExit(
-            f"{ext.sdist}: SHA-256 {digest} is not the pinned {ext.sha256}"
-        )
-    with tarfile.open(sdist) as tf:
-        tf.extractall(CACHE, filter="data")
-    if not (tree / ext.tests).is_dir():
-        raise SystemExit(f"{ext.sdist} has no {ext.tree}/{ext.tests} directory")
-    return tree
+    return fetch(ext.name, ext.version, ext.sdist, ext.sha256, ext.tree, ext.tests)
 
 
 def read_manifest() -> dict[str, dict[str, str]]:
@@ -373,8 +352,8 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--only", help="comma-separated extension names")
     parser.add_argument("--no-baseline", action="store_true",
                         help="do not run the suites on the real Flask")
-    parser.add_argument("--no-install", action="store_true",
-                        help="do not pip-install the pinned packages")
+    parser.add_argument("--install", action="store_true",
+                        help="pip-install the pinned packages that are missing")
     parser.add_argument("-v", "--verbose", action="store_true",
                         help="show pytest's own output")
     args = parser.parse_args(own)
@@ -386,8 +365,13 @@ def main(argv: list[str]) -> int:
         if unknown:
             parser.error(f"unknown extension(s): {sorted(unknown)}")
         exts = [e for e in exts if e.name in wanted]
-    if not args.no_install:
-        ensure_installed(exts)
+    missing = missing_pins(exts)
+    if missing and args.install:
+        install(missing)
+    elif missing:
+        print("not installed at the pinned versions:", " ".join(missing))
+        print('`pip install ".[test]"` installs them (or run this with --install)')
+        return 2
     baseline_on = not args.no_baseline and importlib.util.find_spec("flask") is not None
     if not args.no_baseline and not baseline_on:
         print("the real Flask is not installed: no baseline run")
@@ -395,8 +379,11 @@ def main(argv: list[str]) -> int:
 
     ok = True
     rows = []
-    for ext in exts:
-        tree = fetch_suite(ext)
+    try:
+        trees = [fetch_suite(ext) for ext in exts]
+    except SuiteUnavailable as exc:
+        return report_unavailable(exc)
+    for ext, tree in zip(exts, trees):
         print(f"\n== {ext.name} {ext.version} ({ext.kind})", flush=True)
         outcomes, t_erlen = run_suite(ext, tree, False, extra, args.verbose)
         baseline = None

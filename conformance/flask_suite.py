@@ -1,7 +1,7 @@
 """Flask 3.1.3's own test suite as erlen's conformance gate.
 
 Fetches the pinned ``flask==3.1.3`` sdist from PyPI (checked against its
-SHA-256 and cached in ``.cache/conformance``), runs its ``tests/`` directory
+SHA-256 and cached, see ``sdists.py``), runs its ``tests/`` directory
 against erlen through :func:`erlen.install_as_flask`, and compares the
 outcome with ``expected_failures.txt``:
 
@@ -15,50 +15,30 @@ Flask's tests need ``pytest<9``.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import subprocess
 import sys
-import tarfile
 import tempfile
 from pathlib import Path
 
+from sdists import SuiteUnavailable
+from sdists import fetch
+from sdists import report_unavailable
+
 HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent
 FLASK_VERSION = "3.1.3"
 SDIST_NAME = f"flask-{FLASK_VERSION}.tar.gz"
 SDIST_SHA256 = "0ef0e52b8a9cd932855379197dd8f94047b359ca0a78695144304cb45f87c9eb"
 SUITE_SIZE = 490
 TARGET_PASSED = 480  # 98% of the suite
-CACHE = Path(os.environ.get("ERLEN_CONFORMANCE_CACHE", ROOT / ".cache" / "conformance"))
 MANIFEST = HERE / "expected_failures.txt"
-
-
-def sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def fetch_suite() -> Path:
     """The extracted Flask source tree, downloading it once."""
-    tree = CACHE / f"flask-{FLASK_VERSION}"
-    if (tree / "tests").is_dir():
-        return tree
-    CACHE.mkdir(parents=True, exist_ok=True)
-    sdist = CACHE / SDIST_NAME
-    if not sdist.exists() or sha256(sdist) != SDIST_SHA256:
-        subprocess.run(
-            [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps",
-             "--no-binary", ":all:", f"flask=={FLASK_VERSION}", "-d", str(CACHE)],
-            check=True,
-        )
-    digest = sha256(sdist)
-    if digest != SDIST_SHA256:
-        sdist.unlink()
-        raise SystemExit(f"{SDIST_NAME}: SHA-256 {digest} is not the pinned {SDIST_SHA256}")
-    with tarfile.open(sdist) as tf:
-        tf.extractall(CACHE, filter="data")
-    return tree
+    return fetch("flask", FLASK_VERSION, SDIST_NAME, SDIST_SHA256,
+                 f"flask-{FLASK_VERSION}")
 
 
 def read_manifest() -> dict[str, str]:
@@ -95,7 +75,10 @@ def run_suite(tree: Path, extra: list[str]) -> dict[str, str]:
 
 def main(argv: list[str]) -> int:
     extra = argv[argv.index("--") + 1 :] if "--" in argv else []
-    tree = fetch_suite()
+    try:
+        tree = fetch_suite()
+    except SuiteUnavailable as exc:
+        return report_unavailable(exc)
     expected = read_manifest()
     outcomes = run_suite(tree, extra)
 

@@ -13,6 +13,7 @@ import os
 import shutil
 import sys
 import threading
+import urllib.parse
 import urllib.request
 
 import pytest
@@ -280,3 +281,117 @@ def test_delete_own_note_in_the_browser(driver, live_server):
     _wait(driver).until(EC.staleness_of(mine))
     assert _flash_texts(driver) == ["Deleted 'Short-lived'."]
     assert note_titled("Short-lived") is None
+
+
+def _register_and_login(driver, live_server, username, password):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as EC
+
+    driver.delete_all_cookies()
+    driver.get(live_server + "/auth/register")
+    form = _fill(
+        driver, "register-form", username=username, password=password, confirm=password
+    )
+    _submit_and_wait(driver, form)
+    form = _fill(driver, "login-form", username=username, password=password)
+    _submit_and_wait(driver, form)
+    _wait(driver).until(EC.visibility_of_element_located((By.ID, "current-user")))
+
+
+def _note_titles(driver):
+    from selenium.webdriver.common.by import By
+
+    return [
+        e.text for e in driver.find_elements(By.CSS_SELECTOR, "#notes .note-title")
+    ]
+
+
+def test_note_sent_after_logging_out_in_another_tab_survives_login(
+    driver, live_server
+):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as EC
+
+    _register_and_login(driver, live_server, "margaret", "apollo-1969")
+    board_tab = driver.current_window_handle
+    _fill(driver, "note-form")  # the form is open in this tab
+
+    # The session ends in another tab.
+    driver.switch_to.new_window("tab")
+    driver.get(live_server + "/")
+    logout = _wait(driver).until(EC.element_to_be_clickable((By.ID, "logout")))
+    logout.click()
+    _wait(driver).until(EC.presence_of_element_located((By.ID, "login-link")))
+    driver.close()
+    driver.switch_to.window(board_tab)
+
+    # The note typed in the first tab is sent: login page, the text kept.
+    form = _fill(
+        driver, "note-form", title="Lunar module", body="Priority displays work."
+    )
+    _submit_and_wait(driver, form)
+    _wait(driver).until(EC.title_contains("Log in"))
+    assert _flash_texts(driver) == [
+        "Please log in again: your note is kept until you post it."
+    ]
+    form = _fill(driver, "login-form", username="margaret", password="apollo-1969")
+    _submit_and_wait(driver, form)
+
+    # After login: the board (not a 405), the form filled in with the note.
+    _wait(driver).until(EC.visibility_of_element_located((By.ID, "draft-hint")))
+    assert driver.current_url == live_server + "/"
+    assert driver.find_element(By.ID, "title").get_attribute("value") == "Lunar module"
+    assert (
+        driver.find_element(By.ID, "body").get_attribute("value")
+        == "Priority displays work."
+    )
+    assert "Lunar module" not in _note_titles(driver)
+    _submit_and_wait(driver, driver.find_element(By.ID, "note-form"))
+    _wait(driver).until(lambda d: "Lunar module" in _note_titles(d), "not posted")
+    assert _flash_texts(driver) == ["Note posted."]
+    assert not driver.find_elements(By.ID, "draft-hint")
+    assert driver.find_element(By.ID, "title").get_attribute("value") == ""
+
+
+def test_forged_forms_are_refused(driver, live_server):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as EC
+
+    _register_and_login(driver, live_server, "alan", "enigma-1912")
+
+    # A form whose token was tampered with: a styled 400 page, nothing posted.
+    form = _fill(driver, "note-form", title="Forged on the page", body="")
+    driver.execute_script(
+        "arguments[0].querySelector('input[name=csrf_token]').value = 'forged'", form
+    )
+    _submit_and_wait(driver, form)
+    _wait(driver).until(EC.title_contains("400 Bad Request"))
+    error = driver.find_element(By.ID, "error")
+    assert "This form has expired or was not sent from this site." in error.text
+    assert error.find_element(By.CLASS_NAME, "error-code").text == "400"
+    assert error.value_of_css_property("border-left-color") in (
+        "rgb(179, 38, 30)",
+        "rgba(179, 38, 30, 1)",
+    )
+
+    # Another site's page that posts to the board with the right token: the
+    # browser does not send the SameSite=Lax session cookie with it.
+    driver.get(live_server + "/")
+    token = driver.find_element(By.NAME, "csrf_token").get_attribute("value")
+    attack = (
+        f'<form method="post" action="{live_server}/notes">'
+        f'<input name="csrf_token" value="{token}">'
+        '<input name="title" value="Forged from elsewhere"></form>'
+        "<script>document.forms[0].submit()</script>"
+    )
+    driver.get("data:text/html," + urllib.parse.quote(attack))
+    _wait(driver).until(EC.title_contains("400 Bad Request"))
+
+    driver.get(live_server + "/")
+    current = _wait(driver).until(
+        EC.visibility_of_element_located((By.ID, "current-user"))
+    )
+    assert current.text == "alan"  # still signed in
+    titles = _note_titles(driver)
+    assert "Forged on the page" not in titles
+    assert "Forged from elsewhere" not in titles

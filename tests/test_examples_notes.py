@@ -5,11 +5,13 @@ from __future__ import annotations
 import importlib
 import os
 import re
+import secrets
 import socket
 import sqlite3
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 
 import pytest
@@ -59,10 +61,23 @@ def nclient(notes_app):
     return notes_app.test_client()
 
 
+def csrf(client):
+    """The client's CSRF token: the session's, made here if it has none yet
+    (as the first page with a form would make it)."""
+    with client.session_transaction() as sess:
+        return sess.setdefault("csrf_token", secrets.token_urlsafe(32))
+
+
+def form_post(client, url, data=None, **kwargs):
+    """POST a form the way the pages' forms send it: with the CSRF token."""
+    return client.post(url, data={**(data or {}), "csrf_token": csrf(client)}, **kwargs)
+
+
 def register(client, username, password="correct horse", confirm=None):
-    return client.post(
+    return form_post(
+        client,
         "/auth/register",
-        data={
+        {
             "username": username,
             "password": password,
             "confirm": password if confirm is None else confirm,
@@ -71,13 +86,13 @@ def register(client, username, password="correct horse", confirm=None):
 
 
 def login(client, username, password="correct horse", **kwargs):
-    return client.post(
-        "/auth/login", data={"username": username, "password": password}, **kwargs
+    return form_post(
+        client, "/auth/login", {"username": username, "password": password}, **kwargs
     )
 
 
 def post_note(client, title, body=""):
-    return client.post("/notes", data={"title": title, "body": body})
+    return form_post(client, "/notes", {"title": title, "body": body})
 
 
 def rows(app, sql, args=()):
@@ -238,15 +253,17 @@ def test_login_page_shows_welcome_flash_after_redirect(nclient):
 
 def test_login_next_goes_back_but_never_offsite(nclient):
     register(nclient, "ada")
-    rv = nclient.post(
+    rv = form_post(
+        nclient,
         "/auth/login?next=/api/me",
-        data={"username": "ada", "password": "correct horse"},
+        {"username": "ada", "password": "correct horse"},
     )
     assert rv.headers["Location"] == "/api/me"
-    nclient.post("/auth/logout")
-    rv = nclient.post(
+    form_post(nclient, "/auth/logout")
+    rv = form_post(
+        nclient,
         "/auth/login?next=//evil.example/",
-        data={"username": "ada", "password": "correct horse"},
+        {"username": "ada", "password": "correct horse"},
     )
     assert rv.headers["Location"] == "/"
 
@@ -257,7 +274,7 @@ def test_logout_clears_session(nclient):
     with nclient.session_transaction() as sess:
         assert sess["user_id"] == 1
         sess["other"] = "value"
-    rv = nclient.post("/auth/logout", follow_redirects=True)
+    rv = form_post(nclient, "/auth/logout", follow_redirects=True)
     html = rv.get_data(as_text=True)
     assert ("success", "You have been logged out.") in flashes(html)
     assert 'id="login-link"' in html
@@ -285,10 +302,13 @@ def test_anonymous_board_invites_login(nclient):
 def test_create_requires_login(notes_app, nclient):
     rv = post_note(nclient, "sneaky")
     assert rv.status_code == 302
-    assert rv.headers["Location"] == "/auth/login?next=/notes"
+    # After login, back to the board: GET /notes would be a 405.
+    assert rv.headers["Location"] == "/auth/login?next=/"
     assert rows(notes_app, "SELECT * FROM note") == []
     page = nclient.get(rv.headers["Location"]).get_data(as_text=True)
-    assert flashes(page) == [("error", "Please log in first.")]
+    assert flashes(page) == [
+        ("error", "Please log in again: your note is kept until you post it.")
+    ]
 
 
 def test_create_and_list_notes(notes_app, nclient):
@@ -346,7 +366,7 @@ def test_delete_own_note(notes_app, nclient):
     post_note(nclient, "Doomed")
     html = nclient.get("/").get_data(as_text=True)
     assert 'action="/notes/1/delete"' in html
-    rv = nclient.post("/notes/1/delete", follow_redirects=True)
+    rv = form_post(nclient, "/notes/1/delete", follow_redirects=True)
     assert rv.status_code == 200
     html = rv.get_data(as_text=True)
     assert ("success", "Deleted &#39;Doomed&#39;.") in flashes(html)
@@ -360,7 +380,7 @@ def test_cannot_delete_someone_elses_note(notes_app, notes_app_clients):
     html = bob.get("/").get_data(as_text=True)
     assert "Ada&#39;s note" in html
     assert 'action="/notes/1/delete"' not in html  # no button for bob
-    rv = bob.post("/notes/1/delete")
+    rv = form_post(bob, "/notes/1/delete")
     assert rv.status_code == 403
     body = rv.get_data(as_text=True)
     assert "Only the author can delete a note." in body
@@ -371,7 +391,7 @@ def test_cannot_delete_someone_elses_note(notes_app, notes_app_clients):
 def test_delete_missing_note_is_404(nclient):
     register(nclient, "ada")
     login(nclient, "ada")
-    rv = nclient.post("/notes/99/delete")
+    rv = form_post(nclient, "/notes/99/delete")
     assert rv.status_code == 404
     assert "Note 99 does not exist." in rv.get_data(as_text=True)
 
@@ -380,9 +400,9 @@ def test_delete_requires_login(notes_app, notes_app_clients):
     ada, _ = notes_app_clients
     post_note(ada, "Stays")
     anon = notes_app.test_client()
-    rv = anon.post("/notes/1/delete")
+    rv = form_post(anon, "/notes/1/delete")
     assert rv.status_code == 302
-    assert rv.headers["Location"].startswith("/auth/login")
+    assert rv.headers["Location"] == "/auth/login?next=/"
     assert rows(notes_app, "SELECT title FROM note") == [("Stays",)]
 
 
@@ -462,6 +482,297 @@ def test_html_404_outside_the_api(nclient):
     assert rv.status_code == 404
     assert rv.mimetype == "text/html"
     assert "<title>404 Not Found · Notes board</title>" in rv.get_data(as_text=True)
+
+
+# -- CSRF protection and the session cookie --------------------------------
+
+
+def forms(html):
+    """Every form of a page: (its opening tag, its whole text)."""
+    return re.findall(r"(<form\b[^>]*>)(.*?)</form>", html, re.S)
+
+
+def test_every_form_carries_the_session_csrf_token(notes_app, nclient):
+    pages = []  # (response, the session's token when it was rendered)
+
+    def page(rv):
+        pages.append((rv, csrf(nclient)))
+
+    page(nclient.get("/auth/register"))
+    page(nclient.get("/auth/login"))
+    register(nclient, "ada")
+    login(nclient, "ada")
+    post_note(nclient, "mine")
+    page(nclient.get("/"))
+    page(form_post(nclient, "/notes/99/delete"))  # an error page, signed in
+    seen = []
+    for rv, token in pages:
+        for tag, body in forms(rv.get_data(as_text=True)):
+            assert 'method="post"' in tag, tag
+            assert f'name="csrf_token" value="{token}"' in body, tag
+            seen.append(re.search(r'(?:id|action)="([^"]+)"', tag).group(1))
+    assert sorted(seen) == sorted(
+        ["register-form", "login-form", "/auth/logout", "/notes",
+         "/notes/1/delete", "/auth/logout"]
+    )
+
+
+def _ada_with_a_note(notes_app):
+    client = notes_app.test_client()
+    register(client, "ada")
+    login(client, "ada")
+    post_note(client, "kept")
+    client.get("/")  # show the flashes
+    return client
+
+
+@pytest.mark.parametrize("token", [None, "", "forged", "é"])
+@pytest.mark.parametrize(
+    ("url", "data"),
+    [
+        ("/notes", {"title": "forged", "body": "text"}),
+        ("/notes/1/delete", {}),
+        ("/auth/logout", {}),
+        ("/auth/login", {"username": "ada", "password": "correct horse"}),
+        ("/auth/register", dict(username="eve", password="p" * 8, confirm="p" * 8)),
+    ],
+)
+def test_a_form_without_the_session_token_is_refused(notes_app, url, data, token):
+    client = _ada_with_a_note(notes_app)
+    if token is not None:
+        data = {**data, "csrf_token": token}
+    rv = client.post(url, data=data)
+    assert rv.status_code == 400
+    html = rv.get_data(as_text=True)
+    assert "<title>400 Bad Request · Notes board</title>" in html
+    assert "This form has expired or was not sent from this site." in html
+    # Nothing happened: same notes, same users, no draft, still signed in.
+    assert rows(notes_app, "SELECT title FROM note") == [("kept",)]
+    assert rows(notes_app, "SELECT username FROM user") == [("ada",)]
+    assert rows(notes_app, "SELECT * FROM draft") == []
+    assert client.get("/api/me").get_json()["user"]["username"] == "ada"
+
+
+def test_another_sessions_token_is_refused(notes_app):
+    ada = _ada_with_a_note(notes_app)
+    other = notes_app.test_client()
+    rv = other.post("/notes/1/delete", data={"csrf_token": csrf(other)})
+    assert rv.status_code == 302  # its own token works (and asks it to log in)
+    rv = ada.post("/notes/1/delete", data={"csrf_token": csrf(other)})
+    assert rv.status_code == 400
+    assert rows(notes_app, "SELECT title FROM note") == [("kept",)]
+
+
+def test_csrf_token_changes_at_login_and_outlives_logout(nclient):
+    register(nclient, "ada")
+    before_login = csrf(nclient)
+    login(nclient, "ada")
+    signed_in = csrf(nclient)
+    assert signed_in != before_login
+    form_post(nclient, "/auth/logout")
+    # A form still open in another tab can be sent after the logout.
+    assert csrf(nclient) == signed_in
+
+
+def test_unknown_urls_answer_404_and_405_before_the_token_check(nclient):
+    assert nclient.post("/no-such-page").status_code == 404
+    assert nclient.post("/").status_code == 405
+
+
+def test_session_cookie_is_samesite_lax_and_httponly(notes_app, nclient):
+    assert notes_app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
+    register(nclient, "ada")
+    rv = login(nclient, "ada")
+    [cookie] = rv.headers.getlist("Set-Cookie")
+    assert cookie.startswith("session=")
+    attributes = [a.strip() for a in cookie.split(";")[1:]]
+    assert "SameSite=Lax" in attributes
+    assert "HttpOnly" in attributes
+
+
+# -- a note posted after the session ended --------------------------------
+
+
+def test_note_posted_after_the_session_ended_waits_for_the_next_login(
+    notes_app, nclient
+):
+    register(nclient, "ada")
+    login(nclient, "ada")
+    nclient.get("/")
+    form_post(nclient, "/auth/logout")  # say, in another tab
+    nclient.get("/")
+    body = "Line one\nline two & <three>"
+    rv = post_note(nclient, "Written while away", body)
+    assert rv.status_code == 302
+    assert rv.headers["Location"] == "/auth/login?next=/"
+    assert rows(notes_app, "SELECT * FROM note") == []
+    page = nclient.get(rv.headers["Location"])
+    assert page.status_code == 200
+    rv = form_post(
+        nclient, "/auth/login?next=/", {"username": "ada", "password": "correct horse"}
+    )
+    assert rv.headers["Location"] == "/"
+    html = nclient.get("/").get_data(as_text=True)
+    assert 'id="draft-hint"' in html
+    assert 'value="Written while away"' in html
+    assert ">Line one\nline two &amp; &lt;three&gt;</textarea>" in html
+    # Still there on the next visit, until it is posted.
+    assert 'value="Written while away"' in nclient.get("/").get_data(as_text=True)
+    rv = post_note(nclient, "Written while away", body)
+    assert rv.headers["Location"] == "/"
+    assert rows(notes_app, "SELECT title, body FROM note") == [
+        ("Written while away", body)
+    ]
+    assert rows(notes_app, "SELECT * FROM draft") == []
+    html = nclient.get("/").get_data(as_text=True)
+    assert 'id="draft-hint"' not in html
+    assert 'id="title" value=""' in html
+
+
+def test_a_kept_note_of_full_length_fits_no_cookie_limit(notes_app, nclient):
+    register(nclient, "ada")
+    body = "".join(secrets.choice("abcdefghij klmnop\n") for _ in range(5000))
+    rv = post_note(nclient, "t" * 100, body)
+    assert rv.headers["Location"] == "/auth/login?next=/"
+    for cookie in rv.headers.getlist("Set-Cookie"):
+        assert len(cookie) < 1000, cookie
+    login(nclient, "ada")
+    html = nclient.get("/").get_data(as_text=True)
+    assert 'value="' + "t" * 100 + '"' in html
+    assert body.strip() in html
+
+
+def test_a_kept_note_belongs_to_its_browser_only(notes_app, nclient):
+    register(nclient, "ada")
+    register(nclient, "bob")
+    post_note(nclient, "ada's draft", "private")
+    other = notes_app.test_client()
+    login(other, "bob")
+    html = other.get("/").get_data(as_text=True)
+    assert "ada&#39;s draft" not in html
+    assert 'id="draft-hint"' not in html
+    # The anonymous board shows no form, and keeps the draft for later.
+    anon_html = nclient.get("/").get_data(as_text=True)
+    assert "ada&#39;s draft" not in anon_html
+    assert rows(notes_app, "SELECT title FROM draft") == [("ada's draft",)]
+
+
+def test_delete_after_the_session_ended_goes_to_the_board_after_login(notes_app):
+    ada = _ada_with_a_note(notes_app)
+    form_post(ada, "/auth/logout")
+    rv = form_post(ada, "/notes/1/delete")
+    assert rv.headers["Location"] == "/auth/login?next=/"
+    assert rows(notes_app, "SELECT title FROM note") == [("kept",)]
+
+
+# -- error pages ------------------------------------------------------------
+
+
+def _add_failing_routes(app):
+    """Routes that fail on purpose, under /api/ and on the site."""
+    from werkzeug.exceptions import BadRequest
+    from werkzeug.exceptions import Unauthorized
+
+    def bad():
+        raise BadRequest("The request was malformed.")
+
+    def unauthorized():
+        raise Unauthorized("Sign in first.")
+
+    def boom():
+        raise RuntimeError("secret detail of a crash")
+
+    for prefix in ("/api", ""):
+        app.add_url_rule(f"{prefix}/test-400", f"bad{prefix}", bad)
+        app.add_url_rule(f"{prefix}/test-401", f"unauthorized{prefix}", unauthorized)
+        app.add_url_rule(f"{prefix}/test-500", f"boom{prefix}", boom)
+    # A crash answers 500 here, as it would in production.
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "status", "error", "message"),
+    [
+        ("POST", "/api/notes", 405, "Method Not Allowed", None),
+        ("DELETE", "/api/notes/1", 405, "Method Not Allowed", None),
+        ("GET", "/api/nothing-here", 404, "Not Found", None),
+        ("GET", "/api/notes/7", 404, "Not Found", "Note 7 does not exist."),
+        ("GET", "/api/test-400", 400, "Bad Request", "The request was malformed."),
+        ("GET", "/api/test-401", 401, "Unauthorized", "Sign in first."),
+        ("GET", "/api/test-500", 500, "Internal Server Error", None),
+    ],
+)
+def test_api_errors_are_json(notes_app, nclient, method, url, status, error, message):
+    _add_failing_routes(notes_app)
+    rv = nclient.open(url, method=method)
+    assert rv.status_code == status
+    assert rv.mimetype == "application/json"
+    data = rv.get_json()
+    assert set(data) == {"error", "message"}
+    assert data["error"] == error
+    if message is not None:
+        assert data["message"] == message
+    assert "secret detail" not in rv.get_data(as_text=True)
+    if status == 405:
+        assert set(rv.headers["Allow"].split(", ")) == {"GET", "HEAD", "OPTIONS"}
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "status", "title"),
+    [
+        ("GET", "/no-such-page", 404, "404 Not Found"),
+        ("GET", "/notes", 405, "405 Method Not Allowed"),
+        ("GET", "/test-400", 400, "400 Bad Request"),
+        ("GET", "/test-500", 500, "500 Internal Server Error"),
+    ],
+)
+def test_site_errors_are_styled_pages(notes_app, nclient, method, url, status, title):
+    _add_failing_routes(notes_app)
+    rv = nclient.open(url, method=method)
+    assert rv.status_code == status
+    assert rv.mimetype == "text/html"
+    html = rv.get_data(as_text=True)
+    assert f"<title>{title} · Notes board</title>" in html
+    assert '<link rel="stylesheet" href="/static/style.css">' in html
+    assert '<div class="card error-page" id="error">' in html
+    assert f'<p class="error-code">{status}</p>' in html
+    assert 'href="/">Back to the board</a>' in html
+    assert "secret detail" not in html
+    if status == 405:
+        assert set(rv.headers["Allow"].split(", ")) == {"POST", "OPTIONS"}
+
+
+def test_an_oversized_form_is_refused_with_413(nclient):
+    register(nclient, "ada")
+    login(nclient, "ada")
+    rv = post_note(nclient, "big", "x" * 70_000)
+    assert rv.status_code == 413
+    assert "<title>413 Request Entity Too Large · Notes board</title>" in rv.get_data(
+        as_text=True
+    )
+
+
+# -- favicon ----------------------------------------------------------------
+
+
+def test_favicon_is_served_and_linked(nclient):
+    html = nclient.get("/").get_data(as_text=True)
+    assert '<link rel="icon" href="/favicon.ico" sizes="32x32">' in html
+    assert (
+        '<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">' in html
+    )
+    rv = nclient.get("/favicon.ico")
+    assert rv.status_code == 200
+    assert rv.mimetype == "image/vnd.microsoft.icon"
+    # An ICO header (reserved 0, type 1 = icon, one image) around a PNG.
+    assert rv.data[:6] == b"\0\0\1\0\1\0"
+    assert rv.data[22:30] == b"\x89PNG\r\n\x1a\n"
+    rv.close()
+    rv = nclient.get("/static/favicon.svg")
+    assert rv.status_code == 200
+    assert rv.mimetype == "image/svg+xml"
+    assert rv.data.startswith(b"<svg")
+    rv.close()
 
 
 # -- static files ---------------------------------------------------------
@@ -629,39 +940,39 @@ def test_erlen_cli_finds_the_app_by_path(tmp_path):
     assert sorted(os.listdir(instance)) == ["notes.sqlite", "secret_key"]
 
 
-def test_runner_creates_database_and_serves(tmp_path):
-    port = _free_port()
-    instance = tmp_path / "instance"
+def _get(url):
+    """(status, body) of a GET; an HTTP error status is an answer too."""
+    try:
+        with urllib.request.urlopen(url, timeout=5) as resp:
+            return resp.status, resp.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read()
+
+
+def _serve_and_get(cmd, env, port, paths):
+    """Start ``cmd``, wait until it answers on ``port``, GET each of
+    ``paths``; return their (status, body) pairs and everything it printed."""
     proc = subprocess.Popen(
-        [
-            sys.executable,
-            os.path.join(EXAMPLES, "run_notes.py"),
-            "--port",
-            str(port),
-            "--instance",
-            str(instance),
-        ],
-        env=_subprocess_env(),
+        cmd,
+        cwd=os.path.dirname(EXAMPLES),
+        env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
     )
+    base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30
-        body = None
+        answered = False
         while time.monotonic() < deadline and proc.poll() is None:
             try:
-                with urllib.request.urlopen(
-                    f"http://127.0.0.1:{port}/api/notes", timeout=2
-                ) as resp:
-                    body = resp.read()
+                _get(base + "/static/style.css")
+                answered = True
                 break
             except OSError:
                 time.sleep(0.2)
-        assert body is not None, "the runner did not answer within 30 seconds"
-        assert b'"count":0' in body.replace(b" ", b"")
-        assert (instance / "notes.sqlite").is_file()
-        assert (instance / "secret_key").is_file()
+        assert answered, "the server did not answer within 30 seconds"
+        results = [_get(base + path) for path in paths]
     finally:
         proc.terminate()
         try:
@@ -669,5 +980,74 @@ def test_runner_creates_database_and_serves(tmp_path):
         except subprocess.TimeoutExpired:
             proc.kill()
             out, _ = proc.communicate()
-    assert "Created the database" in out
+    return results, out
+
+
+@pytest.mark.parametrize("how", ["run_notes.py", "erlen run"])
+def test_a_fresh_instance_serves_without_init_db(tmp_path, how):
+    """Both ways to start the app work on an empty instance folder: the
+    database is made on first use, never a 500 for a missing table."""
+    port = _free_port()
+    instance = tmp_path / "instance"
+    env = _subprocess_env()
+    if how == "run_notes.py":
+        cmd = [sys.executable, os.path.join(EXAMPLES, "run_notes.py"),
+               "--port", str(port), "--instance", str(instance)]
+    else:
+        env["NOTES_INSTANCE_PATH"] = str(instance)
+        cmd = [sys.executable, "-m", "erlen", "--app", "examples/notes", "run",
+               "--port", str(port)]
+    (api, board), out = _serve_and_get(cmd, env, port, ["/api/notes", "/"])
+    assert api[0] == 200, api
+    assert b'"count":0' in api[1].replace(b" ", b"")
+    assert board[0] == 200, board
+    assert b"No notes yet." in board[1]
+    assert (instance / "notes.sqlite").is_file()
+    assert (instance / "secret_key").is_file()
     assert f"http://127.0.0.1:{port}" in out
+    if how == "run_notes.py":
+        assert "Created the database" in out
+
+
+def test_a_fresh_database_is_made_on_first_use(tmp_path):
+    db_path = tmp_path / "fresh.sqlite"
+    app = create_app(
+        {"TESTING": True, "SECRET_KEY": "k", "DATABASE": str(db_path),
+         "PASSWORD_HASH_METHOD": FAST_HASH},
+        instance_path=str(tmp_path / "instance"),
+    )
+    client = app.test_client()
+    assert client.get("/").status_code == 200
+    assert notes_db.database_exists(app)
+    assert register(client, "ada").status_code == 302
+    assert login(client, "ada").status_code == 302
+    assert post_note(client, "first").status_code == 302
+    assert rows(app, "SELECT title FROM note") == [("first",)]
+
+
+def test_an_older_database_gains_the_draft_table(tmp_path):
+    """A database made before drafts existed has only two tables; the app
+    adds the missing one and keeps the data."""
+    db_path = tmp_path / "old.sqlite"
+    conn = sqlite3.connect(db_path)
+    conn.executescript(
+        "CREATE TABLE user (id INTEGER PRIMARY KEY AUTOINCREMENT,"
+        " username TEXT UNIQUE NOT NULL, password_hash TEXT NOT NULL,"
+        " joined TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP);"
+        "CREATE TABLE note (id INTEGER PRIMARY KEY AUTOINCREMENT,"
+        " author_id INTEGER NOT NULL REFERENCES user (id) ON DELETE CASCADE,"
+        " created TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP,"
+        " title TEXT NOT NULL, body TEXT NOT NULL DEFAULT '');"
+        "INSERT INTO user (username, password_hash) VALUES ('old', 'x');"
+        "INSERT INTO note (author_id, title) VALUES (1, 'from before');"
+    )
+    conn.commit()
+    conn.close()
+    app = create_app(
+        {"TESTING": True, "SECRET_KEY": "k", "DATABASE": str(db_path)},
+        instance_path=str(tmp_path / "instance"),
+    )
+    assert not notes_db.database_exists(app)
+    assert "from before" in app.test_client().get("/").get_data(as_text=True)
+    assert notes_db.database_exists(app)
+    assert rows(app, "SELECT COUNT(*) FROM draft") == [(0,)]

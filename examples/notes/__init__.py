@@ -1,9 +1,8 @@
 """Notes board: a small multi-user example application for erlen.
 
 Run it with ``python examples/run_notes.py`` from the repository root, or with
-erlen's CLI::
+erlen's CLI (either way the database is created on first use)::
 
-    erlen --app examples/notes init-db
     erlen --app examples/notes run
 """
 
@@ -14,6 +13,8 @@ import secrets
 from typing import Any
 
 from erlen import Flask
+from erlen import current_app
+from erlen import send_from_directory
 
 
 def create_app(
@@ -33,6 +34,12 @@ def create_app(
         NOTES_PER_PAGE=50,
         # werkzeug.security's method string; tests pick a cheaper one.
         PASSWORD_HASH_METHOD="scrypt",
+        # The browser sends the session cookie with links from other sites,
+        # but not with their forms or scripts (the CSRF token checks those).
+        SESSION_COOKIE_SAMESITE="Lax",
+        # The largest form is a note (5,000 characters); refuse far bigger
+        # bodies with a 413 before reading them.
+        MAX_CONTENT_LENGTH=64 * 1024,
     )
     if test_config is None:
         app.config.from_pyfile("config.py", silent=True)
@@ -47,13 +54,26 @@ def create_app(
     from . import api
     from . import auth
     from . import board
+    from . import csrf
     from . import db
+    from . import errors
 
     db.init_app(app)
     app.register_blueprint(auth.bp)
     app.register_blueprint(board.bp)
     app.register_blueprint(api.bp)
+    csrf.init_app(app)
+    errors.init_app(app)
+    app.add_url_rule("/favicon.ico", "favicon", favicon)
     return app
+
+
+def favicon() -> Any:
+    """The icon that browsers and feed readers ask for at /favicon.ico; pages
+    also link the SVG one."""
+    return send_from_directory(
+        current_app.static_folder, "favicon.ico", mimetype="image/vnd.microsoft.icon"
+    )
 
 
 def _instance_secret_key(instance_path: str) -> str:

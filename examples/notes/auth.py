@@ -20,6 +20,8 @@ from erlen import request
 from erlen import session
 from erlen import url_for
 
+from . import csrf
+from . import drafts
 from .db import get_db
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
@@ -46,16 +48,28 @@ def load_logged_in_user() -> None:
 
 
 def login_required(view: Callable[..., Any]) -> Callable[..., Any]:
-    """Send anonymous visitors to the login page, then back here."""
+    """Send anonymous visitors to the login page, then back here.
+
+    Back here means this page for a GET. A POST's URL cannot be fetched
+    after login (it would answer 405), and repeating the POST could do what
+    the user no longer wants, so after a POST they land on the board.
+    """
 
     @functools.wraps(view)
     def wrapped(**kwargs: Any) -> Any:
         if g.user is None:
             flash("Please log in first.", "error")
-            return redirect(url_for("auth.login", next=request.path))
+            return redirect(login_url())
         return view(**kwargs)
 
     return wrapped
+
+
+def login_url() -> str:
+    """The login page, with where to go afterwards: this page if it can be
+    fetched again, the board otherwise."""
+    target = request.path if request.method == "GET" else url_for("board.index")
+    return url_for("auth.login", next=target)
 
 
 def _validate_registration(username: str, password: str, confirm: str) -> str | None:
@@ -130,8 +144,13 @@ def login() -> Any:
         if user is None or not check_password_hash(user["password_hash"], password):
             flash("Incorrect username or password.", "error")
             return render_template("auth/login.html", username=username), 401
+        # A fresh session, and so a fresh CSRF token, for the signed-in user;
+        # only a note typed before logging in again is carried over.
+        draft_id = session.get(drafts.SESSION_KEY)
         session.clear()
         session["user_id"] = user["id"]
+        if draft_id is not None:
+            session[drafts.SESSION_KEY] = draft_id
         flash(f"Welcome, {user['username']}!", "success")
         return redirect(_safe_next(request.args.get("next")))
     return render_template("auth/login.html", username="")
@@ -139,6 +158,11 @@ def login() -> Any:
 
 @bp.route("/logout", methods=("POST",))
 def logout() -> Any:
+    # The CSRF token outlives the login: a form still open in another tab
+    # can be sent, and its text kept, after logging out here.
+    token = session.get(csrf.SESSION_KEY)
     session.clear()
+    if token is not None:
+        session[csrf.SESSION_KEY] = token
     flash("You have been logged out.", "success")
     return redirect(url_for("board.index"))

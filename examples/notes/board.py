@@ -14,7 +14,9 @@ from erlen import render_template
 from erlen import request
 from erlen import url_for
 
+from . import drafts
 from .auth import login_required
+from .auth import login_url
 from .db import get_db
 
 bp = Blueprint("board", __name__)
@@ -53,14 +55,26 @@ def get_note(note_id: int) -> Any:
 @bp.route("/")
 def index() -> str:
     notes = list_notes(limit=current_app.config["NOTES_PER_PAGE"])
-    return render_template("board/index.html", notes=notes, title="", body="")
+    draft = drafts.current() if g.user is not None else None
+    return render_template(
+        "board/index.html",
+        notes=notes,
+        title=draft["title"] if draft else "",
+        body=draft["body"] if draft else "",
+        draft=draft is not None,
+    )
 
 
 @bp.route("/notes", methods=("POST",))
-@login_required
 def create() -> Any:
     title = request.form.get("title", "").strip()
     body = request.form.get("body", "").strip()
+    if g.user is None:
+        # The session ended while the form was open (a logout in another tab,
+        # say): keep the text for after the next login rather than lose it.
+        drafts.keep(title, body)
+        flash("Please log in again: your note is kept until you post it.", "error")
+        return redirect(login_url())
     error = None
     if not title:
         error = "A title is required."
@@ -81,6 +95,7 @@ def create() -> Any:
         (g.user["id"], title, body),
     )
     db.commit()
+    drafts.discard()
     flash("Note posted.", "success")
     return redirect(url_for("board.index"))
 
@@ -96,12 +111,3 @@ def delete(note_id: int) -> Any:
     db.commit()
     flash(f"Deleted {note['title']!r}.", "success")
     return redirect(url_for("board.index"))
-
-
-@bp.app_errorhandler(403)
-@bp.app_errorhandler(404)
-def error_page(error: Any) -> Any:
-    if request.blueprint == "api" or request.path.startswith("/api/"):
-        # The API answers its own errors in JSON.
-        return {"error": error.name, "message": error.description}, error.code
-    return render_template("error.html", error=error), error.code

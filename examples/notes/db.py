@@ -1,4 +1,9 @@
-"""The SQLite database: one connection per app context, closed at teardown."""
+"""The SQLite database: one connection per app context, closed at teardown.
+
+The tables are created on first use, so a fresh instance folder works with
+``erlen --app examples/notes run`` alone; ``init-db`` can also create them
+ahead of time, or reset them.
+"""
 
 from __future__ import annotations
 
@@ -12,16 +17,32 @@ from erlen import current_app
 from erlen import g
 from erlen.cli import with_appcontext
 
-DROP_SQL = "DROP TABLE IF EXISTS note; DROP TABLE IF EXISTS user;"
+DROP_SQL = """
+    DROP TABLE IF EXISTS draft; DROP TABLE IF EXISTS note; DROP TABLE IF EXISTS user;
+"""
+TABLES = ("user", "note", "draft")
+# app.extensions key: the database path whose tables this app has made sure of.
+SCHEMA_READY = "notes.schema_ready"
 
 
 def get_db() -> sqlite3.Connection:
     """The current app context's connection, opened on first use."""
     if "db" not in g:
-        g.db = sqlite3.connect(current_app.config["DATABASE"])
-        g.db.row_factory = sqlite3.Row
-        g.db.execute("PRAGMA foreign_keys = ON")
+        db = sqlite3.connect(current_app.config["DATABASE"])
+        db.row_factory = sqlite3.Row
+        db.execute("PRAGMA foreign_keys = ON")
+        if current_app.extensions.get(SCHEMA_READY) != current_app.config["DATABASE"]:
+            _create_tables(db)
+        g.db = db
     return g.db
+
+
+def _create_tables(db: sqlite3.Connection) -> None:
+    # schema.sql creates only what is missing, so running it again is harmless.
+    with current_app.open_resource("schema.sql") as f:
+        db.executescript(f.read().decode("utf-8"))
+    db.commit()
+    current_app.extensions[SCHEMA_READY] = current_app.config["DATABASE"]
 
 
 def close_db(exc: BaseException | None = None) -> None:
@@ -37,26 +58,26 @@ def init_db(reset: bool = False) -> None:
     db = get_db()
     if reset:
         db.executescript(DROP_SQL)
-    with current_app.open_resource("schema.sql") as f:
-        db.executescript(f.read().decode("utf-8"))
-    db.commit()
+    _create_tables(db)
 
 
 def database_exists(app: Flask) -> bool:
-    """Whether the database file is there and has its tables."""
+    """Whether the database file is there and has all its tables (looked at
+    without :func:`get_db`, which would create them)."""
     path = app.config["DATABASE"]
     if not os.path.exists(path):
         return False
-    with app.app_context():
-        row = (
-            get_db()
-            .execute(
-                "SELECT COUNT(*) FROM sqlite_master"
-                " WHERE type = 'table' AND name IN ('user', 'note')"
+    db = sqlite3.connect(path)
+    try:
+        names = {
+            name
+            for (name,) in db.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table'"
             )
-            .fetchone()
-        )
-    return row[0] == 2
+        }
+    finally:
+        db.close()
+    return names >= set(TABLES)
 
 
 @click.command("init-db")

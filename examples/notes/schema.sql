@@ -16,3 +16,12 @@ CREATE TABLE IF NOT EXISTS note (
 );
 
 CREATE INDEX IF NOT EXISTS note_created ON note (created DESC, id DESC);
+
+-- Notes typed by someone whose session ended before they posted them; the
+-- id is random and known only to that browser's session.
+CREATE TABLE IF NOT EXISTS draft (
+    id TEXT PRIMARY KEY,
+    created TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    title TEXT NOT NULL,
+    body TEXT NOT NULL DEFAULT ''
+);
