@@ -21,6 +21,8 @@ from werkzeug.routing import Rule
 from werkzeug.sansio.response import Response as SansioResponse
 from werkzeug.utils import redirect as _wz_redirect
 
+from ..compat import legacy_config_defaults
+from ..compat import LegacyAppAttributes
 from ..config import Config
 from ..config import ConfigAttribute
 from ..ctx import _AppCtxGlobals
@@ -52,7 +54,7 @@ def _make_timedelta(value: timedelta | int | None) -> timedelta | None:
     return timedelta(seconds=value)
 
 
-class App(Scaffold):
+class App(LegacyAppAttributes, Scaffold):
     """The central object of an application, without the WSGI side.
 
     :param import_name: The name of the application package or module.
@@ -199,9 +201,17 @@ class App(Scaffold):
 
     def make_config(self, instance_relative: bool = False) -> Config:
         """Create :attr:`config` from :attr:`default_config`, with ``DEBUG``
-        taken from the environment."""
+        taken from the environment.
+
+        The keys Flask 2.3 removed are there too, as Flask 2.2 had them:
+        ``ENV`` (from :envvar:`FLASK_ENV`, else ``"production"``) and the
+        JSON keys ``JSON_AS_ASCII``, ``JSON_SORT_KEYS``,
+        ``JSONIFY_PRETTYPRINT_REGULAR`` and ``JSONIFY_MIMETYPE`` (``None``:
+        the JSON provider's own setting applies unless one is set).
+        """
         root_path = self.instance_path if instance_relative else self.root_path
-        defaults = dict(self.default_config)
+        defaults = legacy_config_defaults()
+        defaults.update(self.default_config)
         defaults["DEBUG"] = get_debug_flag()
         return self.config_class(root_path, defaults)
 
