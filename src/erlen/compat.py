@@ -427,6 +427,71 @@ def legacy_json_call(
     return call(fp)
 
 
+# Werkzeug 2.3 deprecated and 3.0 removed these attributes of requests and
+# responses; erlen keeps them readable and settable. Text is always UTF-8.
+WERKZEUG_CHARSET_ATTRIBUTES = {
+    "charset": "utf-8",
+    "url_charset": "utf-8",
+    "encoding_errors": "replace",
+}
+
+
+def charset_property(owner: str, attr: str) -> property:
+    """The removed werkzeug attribute ``attr`` of ``owner`` (``Request`` or
+    ``Response``) as a property: readable and settable, with a warning."""
+    default = WERKZEUG_CHARSET_ATTRIBUTES[attr]
+    slot = f"_legacy_{attr}"
+
+    def warn() -> None:
+        warn_deprecated(
+            f"{owner}.{attr}",
+            "nothing: text in requests and responses is always UTF-8",
+            "removed in Werkzeug 3.0",
+            4,
+        )
+
+    def fget(obj: t.Any) -> str:
+        warn()
+        return obj.__dict__.get(slot, default)  # type: ignore[no-any-return]
+
+    def fset(obj: t.Any, value: str) -> None:
+        warn()
+        obj.__dict__[slot] = value
+
+    return property(
+        fget,
+        fset,
+        doc=f"Always {default!r} (removed in Werkzeug 3.0; kept so older code runs).",
+    )
+
+
+def warn_charset_class_attributes(cls: type, owner: str, names: t.Iterable[str]) -> None:
+    """Warn when a subclass sets one of the removed werkzeug attributes as
+    a class attribute (``charset = "utf-8"``), as werkzeug 2.3 did."""
+    for name in names:
+        value = cls.__dict__.get(name)
+        if value is not None and not isinstance(value, property):
+            warn_deprecated(
+                f"{owner}.{name}",
+                "nothing: text in requests and responses is always UTF-8",
+                "removed in Werkzeug 3.0",
+                4,
+            )
+
+
+def text_cookie_argument(name: str, value: t.Any) -> t.Any:
+    """Decode a ``bytes`` cookie key or value as UTF-8, as werkzeug 2.3 did
+    (werkzeug 3.0 fails on bytes)."""
+    if isinstance(value, (bytes, bytearray)):
+        warn_deprecated(
+            f"set_cookie/delete_cookie with a bytes {name}",
+            "a str",
+            "removed in Werkzeug 3.0",
+            4,
+        )
+        return bytes(value).decode()
+    return value
+
 # Every module of Flask 3.1 that applications and extensions import, by its
 # name under ``flask.``; erlen mirrors each one under the same name.
 FLASK_MODULES: tuple[str, ...] = (
