@@ -130,7 +130,7 @@ class locked_cached_property:
     ) -> None:
         warn_deprecated(
             "locked_cached_property",
-            "'functools.cached_property', with a lock inside the function if needed",
+            "'functools.cached_property' (with a lock inside the function if needed)",
             "removed in Flask 3.0",
         )
         self.fget = fget
