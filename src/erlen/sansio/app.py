@@ -254,9 +254,14 @@ class App(LegacyAppAttributes, Scaffold):
     # legacy (Flask < 2.3): app.json_encoder / app.json_decoder set the
     # classes the default JSON provider serializes and parses with.
     @property
-    def json_encoder(self) -> type[json.JSONEncoder] | None:
-        """The JSON encoder class (removed in Flask 2.3; use :attr:`json`)."""
-        return getattr(self.json, "legacy_encoder", None)
+    def json_encoder(self) -> type[json.JSONEncoder]:
+        """The JSON encoder class (removed in Flask 2.3; use :attr:`json`).
+        Unset, it is :class:`erlen.json.JSONEncoder`, as in Flask."""
+        from ..compat import warn_deprecated
+        from ..json import _JSONEncoder
+
+        warn_deprecated("app.json_encoder", "a JSONProvider (app.json)", "removed in Flask 2.3")
+        return getattr(self.json, "legacy_encoder", None) or _JSONEncoder
 
     @json_encoder.setter
     def json_encoder(self, value: type[json.JSONEncoder] | None) -> None:
@@ -266,9 +271,14 @@ class App(LegacyAppAttributes, Scaffold):
         self.json.legacy_encoder = value  # type: ignore[attr-defined]
 
     @property
-    def json_decoder(self) -> type[json.JSONDecoder] | None:
-        """The JSON decoder class (removed in Flask 2.3; use :attr:`json`)."""
-        return getattr(self.json, "legacy_decoder", None)
+    def json_decoder(self) -> type[json.JSONDecoder]:
+        """The JSON decoder class (removed in Flask 2.3; use :attr:`json`).
+        Unset, it is :class:`erlen.json.JSONDecoder`, as in Flask."""
+        from ..compat import warn_deprecated
+        from ..json import _JSONDecoder
+
+        warn_deprecated("app.json_decoder", "a JSONProvider (app.json)", "removed in Flask 2.3")
+        return getattr(self.json, "legacy_decoder", None) or _JSONDecoder
 
     @json_decoder.setter
     def json_decoder(self, value: type[json.JSONDecoder] | None) -> None:
