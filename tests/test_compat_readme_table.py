@@ -224,6 +224,12 @@ def check_htmlsafe():
     assert out.getvalue() == '{"a": "\\u0027"}'
 
 
+def check_tojson_filter_detect_encoding():
+    assert erlen.json.tojson_filter("<b>") == markupsafe.Markup('"\\u003cb\\u003e"')
+    assert erlen.json.detect_encoding('{"a": 1}'.encode("utf-16-le")) == "utf-16-le"
+    assert erlen.json.detect_encoding(b"\xef\xbb\xbf{}") == "utf-8-sig"
+
+
 def check_json_app_argument():
     app = new_app()
     app.json.sort_keys = False
@@ -393,6 +399,7 @@ CHECKS = {
     "`bp.json_encoder`, `bp.json_decoder` (used for requests to the blueprint)": check_bp_json_classes,
     "`erlen.json.JSONEncoder`, `erlen.json.JSONDecoder`": check_json_encoder_classes,
     "`erlen.json.htmlsafe_dumps`, `erlen.json.htmlsafe_dump`": check_htmlsafe,
+    "`erlen.json.tojson_filter`, `erlen.json.detect_encoding`": check_tojson_filter_detect_encoding,
     "`app=` argument of `erlen.json.dumps`, `dump`, `loads`, `load`": check_json_app_argument,
     "`encoding=` argument of `erlen.json.dumps`, `dump`, `loads`, `load`": check_json_encoding_argument,
     "`erlen.Markup`, `erlen.escape`": check_markup_escape,

@@ -196,6 +196,16 @@ _LEGACY_JSON = {
         "removed in Flask 2.3",
         lambda: _htmlsafe_dump,
     ),
+    "tojson_filter": (
+        "Jinja's |tojson filter",
+        "removed in Flask 2.0",
+        lambda: _htmlsafe_dumps,
+    ),
+    "detect_encoding": (
+        "'json.detect_encoding'",
+        "removed in Flask 2.0",
+        lambda: _json.detect_encoding,
+    ),
 }
 
 
