@@ -119,63 +119,45 @@ def orm_app(fw):
     return app, db
 
 
-def scoped_session_with_nested_clients(fw):
+def scoped_session_scenario(fw, nested):
+    """Requests and session transactions of two test clients, the second
+    one's ``with`` block inside the first one's or after it, in the user's
+    app context where a scoped session holds ``"outer"``."""
     app, db = orm_app(fw)
+
+    def use(client, item, seen):
+        seen.append(client.get(f"/add/{item}").get_data(as_text=True))
+        with client.session_transaction() as sess:
+            sess["item"] = item
+
     with app.app_context():
         session = db()
         session.append("outer")
         first, second = app.test_client(), app.test_client()
+        seen = []
         with first:
-            seen = [first.get("/add/one").get_data(as_text=True)]
-            with first.session_transaction() as sess:
-                sess["n"] = 1
+            use(first, "one", seen)
+            if nested:
+                with second:
+                    use(second, "two", seen)
+        if not nested:
             with second:
-                seen.append(second.get("/add/two").get_data(as_text=True))
-                with second.session_transaction() as sess:
-                    sess["n"] = 2
-            seen.append(first.get("/add/three").get_data(as_text=True))
-        survived = db() is session
-        removed_inside = list(db.removed)
-    return seen, survived, session, removed_inside, db.removed
-
-
-def test_scoped_session_survives_nested_test_clients(real_flask):
-    ours = scoped_session_with_nested_clients(erlen)
-    seen, survived, session, removed_inside, removed = ours
-    assert seen == ["outer,one", "outer,one,two", "outer,one,two,three"]
-    assert survived is True
-    assert removed_inside == []
-    assert removed == [["outer", "one", "two", "three"]]
-    assert ours == scoped_session_with_nested_clients(real_flask)
-
-
-def scoped_session_with_clients_one_after_another(fw):
-    app, db = orm_app(fw)
-    with app.app_context():
-        session = db()
-        session.append("outer")
-        first, second = app.test_client(), app.test_client()
-        with first:
-            seen = [first.get("/add/one").get_data(as_text=True)]
-            with first.session_transaction() as sess:
-                sess["n"] = 1
-        with second:
-            seen.append(second.get("/add/two").get_data(as_text=True))
-            with second.session_transaction() as sess:
-                sess["n"] = 2
-        seen.append(first.get("/add/three").get_data(as_text=True))
+                use(second, "two", seen)
+        use(first, "three", seen)
         with first.session_transaction() as sess:
-            seen.append(sess["n"])
+            seen.append(sess["item"])
         survived = db() is session
         removed_inside = list(db.removed)
-    return seen, survived, session, removed_inside, db.removed
+    return seen, survived, removed_inside, db.removed
 
 
-def test_scoped_session_survives_clients_one_after_another(real_flask):
-    ours = scoped_session_with_clients_one_after_another(erlen)
-    seen, survived, session, removed_inside, removed = ours
-    assert seen == ["outer,one", "outer,one,two", "outer,one,two,three", 1]
+@pytest.mark.parametrize("nested", [True, False], ids=["nested", "one-after-another"])
+def test_scoped_session_survives_test_clients(real_flask, nested):
+    ours = scoped_session_scenario(erlen, nested)
+    seen, survived, removed_inside, removed = ours
+    assert seen == ["outer,one", "outer,one,two", "outer,one,two,three", "three"]
     assert survived is True
+    # Its teardown_appcontext ran once, when the user's context ended.
     assert removed_inside == []
     assert removed == [["outer", "one", "two", "three"]]
-    assert ours == scoped_session_with_clients_one_after_another(real_flask)
+    assert ours == scoped_session_scenario(real_flask, nested)
