@@ -219,3 +219,18 @@ def test_bytes_cookie_value_that_is_not_utf8_fails_as_in_werkzeug_2_3():
     rv = erlen.Response()
     with pytest.warns(DeprecationWarning), pytest.raises(UnicodeDecodeError):
         rv.set_cookie("k", b"\xff")
+
+
+def test_json_load_with_encoding_leaves_the_file_open():
+    import gc
+    import io
+
+    fp = io.BytesIO('{"a": "é"}'.encode("latin-1"))
+    with pytest.warns(DeprecationWarning, match="encoding"):
+        assert erlen.json.load(fp, encoding="latin-1") == {"a": "é"}
+    gc.collect()
+    assert not fp.closed
+    out = io.BytesIO()
+    erlen.json.dump([1], out, encoding="utf-8")
+    gc.collect()
+    assert not out.closed and out.getvalue() == b"[1]"

@@ -295,7 +295,7 @@ class LegacyAppAttributes:
             "app.session_interface.save_session(app, session, response)",
             "removed in Flask 2.0",
         )
-        return self.session_interface.save_session(self, session, response)  # type: ignore[no-any-return]
+        self.session_interface.save_session(self, session, response)
 
     def make_null_session(self) -> t.Any:
         """A null session from the session interface."""
@@ -409,9 +409,8 @@ def legacy_json_call(
         if encoding is not None and isinstance(s, (bytes, bytearray)):
             s = bytes(s).decode(encoding)
         return call(s)
-    obj_or_fp = args
     if func == "dump":
-        obj, fp = obj_or_fp
+        obj, fp = args
         if encoding is not None:
             # Flask 2.0 wrote to a binary file through a text wrapper.
             wrapper = io.TextIOWrapper(fp, encoding)
@@ -421,9 +420,11 @@ def legacy_json_call(
                 wrapper.detach()
             return None
         return call(obj, fp)
-    (fp,) = obj_or_fp  # load
+    (fp,) = args  # load
     if encoding is not None and isinstance(fp.read(0), bytes):
-        return call(io.TextIOWrapper(fp, encoding))
+        # Decoded here rather than through a wrapper, which would close the
+        # caller's file when collected.
+        return call(io.StringIO(fp.read().decode(encoding)))
     return call(fp)
 
 
