@@ -231,6 +231,7 @@ def test_json_load_with_encoding_leaves_the_file_open():
     gc.collect()
     assert not fp.closed
     out = io.BytesIO()
-    erlen.json.dump([1], out, encoding="utf-8")
+    with pytest.warns(DeprecationWarning, match="json.dump"):
+        erlen.json.dump([1], out, encoding="utf-8")
     gc.collect()
     assert not out.closed and out.getvalue() == b"[1]"
