@@ -235,3 +235,30 @@ def test_json_load_with_encoding_leaves_the_file_open():
         erlen.json.dump([1], out, encoding="utf-8")
     gc.collect()
     assert not out.closed and out.getvalue() == b"[1]"
+
+
+def test_blueprint_json_classes_are_read_without_warnings_per_request():
+    app = Flask(__name__)
+    bp = Blueprint("sets", __name__)
+    with pytest.warns(DeprecationWarning):
+        bp.json_encoder = SetEncoder
+    bp.get("/s")(lambda: erlen.jsonify(v={2, 1}))
+    app.register_blueprint(bp)
+    client = app.test_client()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert client.get("/s").get_json() == {"v": [1, 2]}
+        assert client.get("/s").get_json() == {"v": [1, 2]}
+
+
+def test_blueprint_subclass_may_set_encoder_on_the_class():
+    with pytest.warns(DeprecationWarning, match="bp.json_encoder"):
+
+        class SetBlueprint(Blueprint):
+            json_encoder = SetEncoder
+
+    app = Flask(__name__)
+    bp = SetBlueprint("sets", __name__)
+    bp.get("/s")(lambda: erlen.jsonify(v={2, 1}))
+    app.register_blueprint(bp)
+    assert app.test_client().get("/s").get_json() == {"v": [1, 2]}

@@ -341,6 +341,14 @@ class LegacyBlueprintAttributes:
     json_encoder = _blueprint_json_property("json_encoder")
     json_decoder = _blueprint_json_property("json_decoder")
 
+    def __init_subclass__(cls, **kwargs: t.Any) -> None:
+        global blueprint_json_classes_in_use
+        super().__init_subclass__(**kwargs)
+        for attr in ("json_encoder", "json_decoder"):
+            if isinstance(cls.__dict__.get(attr), type):
+                warn_deprecated(f"bp.{attr}", "a JSONProvider (app.json)", "removed in Flask 2.3", 4)
+                blueprint_json_classes_in_use = True
+
     if t.TYPE_CHECKING:  # pragma: no cover
 
         def record_once(self, func: t.Callable[[t.Any], None]) -> None: ...
@@ -371,7 +379,13 @@ def blueprint_json_class(app: t.Any, attr: str) -> t.Any:
         return None
     name = ctx.request.blueprint
     bp = app.blueprints.get(name) if name is not None else None
-    return getattr(bp, attr, None)
+    if bp is None:
+        return None
+    # Read without the property, which would warn on every request.
+    value = bp.__dict__.get(f"_{attr}")
+    if value is None:
+        value = getattr(type(bp), attr, None)  # set on a subclass, as in Flask 2.0
+    return value if isinstance(value, type) else None
 
 
 def legacy_json_call(
