@@ -83,9 +83,11 @@ class TaggingDecoder(json.JSONDecoder):
 
 def test_app_json_encoder_and_decoder():
     app = Flask(__name__)
-    assert app.json_encoder is None and app.json_decoder is None
     with warnings.catch_warnings(record=True) as record:
         warnings.simplefilter("always")
+        # Unset, they are the classes Flask's were: subclassable.
+        assert app.json_encoder is erlen.json._JSONEncoder
+        assert app.json_decoder is erlen.json._JSONDecoder
         app.json_encoder = SetEncoder
         app.json_decoder = TaggingDecoder
         app.json_encoder = SetEncoder

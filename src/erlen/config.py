@@ -237,6 +237,19 @@ class Config(dict):  # type: ignore[type-arg]
 
         return self.from_mapping(data)
 
+    def from_json(self, filename: str | os.PathLike[str], silent: bool = False) -> bool:
+        """Load a JSON file, as :meth:`from_file` with :func:`json.load`.
+
+        Removed from Flask in 2.1; kept so older code runs. Use
+        ``from_file(filename, load=json.load)`` instead.
+        """
+        from .compat import warn_deprecated
+
+        warn_deprecated(
+            "Config.from_json", "'from_file(filename, load=json.load)'", "removed in Flask 2.1"
+        )
+        return self.from_file(filename, json.load, silent=silent)
+
     def from_mapping(
         self, mapping: t.Mapping[str, t.Any] | None = None, **kwargs: t.Any
     ) -> bool:

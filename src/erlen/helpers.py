@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import socket
 import sys
 import typing as t
 from datetime import datetime
+from datetime import timedelta
 from functools import cache
 from functools import update_wrapper
 
@@ -25,6 +27,7 @@ from .globals import _no_app_msg
 from .globals import _no_req_msg
 from .signals import message_flashed
 
+from . import compat as _compat
 from . import globals as _globals
 
 # Bound by assignment for speed: see the PERF note in erlen.ctx.
@@ -58,7 +61,26 @@ def get_debug_flag() -> bool:
     ``False``.
     """
     val = _env_flag("ERLEN_DEBUG", "FLASK_DEBUG")
+    if not val and os.environ.get("FLASK_ENV"):
+        # Before Flask 2.3, FLASK_ENV=development turned debug mode on.
+        from .compat import warn_deprecated
+
+        warn_deprecated("FLASK_ENV", "FLASK_DEBUG (or ERLEN_DEBUG)", "removed in Flask 2.3")
+        return os.environ["FLASK_ENV"] == "development"
     return bool(val) and val.lower() not in _FALSE_WORDS  # type: ignore[union-attr]
+
+
+def get_env() -> str:
+    """The value of :envvar:`FLASK_ENV`, ``"production"`` when unset.
+
+    Removed from Flask in 2.3, with the ``ENV`` config key it filled; kept
+    so older code runs. Use :func:`get_debug_flag` instead.
+    """
+    from .compat import flask_env
+    from .compat import warn_deprecated
+
+    warn_deprecated("get_env", "'get_debug_flag' (FLASK_DEBUG)", "removed in Flask 2.3")
+    return flask_env()
 
 
 def get_load_dotenv(default: bool = True) -> bool:
@@ -408,7 +430,7 @@ def send_file(
 
 def send_from_directory(
     directory: os.PathLike[str] | str,
-    path: os.PathLike[str] | str,
+    path: os.PathLike[str] | str | None = None,
     **kwargs: t.Any,
 ) -> Response:
     """Send ``path`` from inside ``directory`` with :func:`send_file`.
@@ -417,7 +439,25 @@ def send_from_directory(
     escapes ``directory`` or does not name a regular file raises
     :exc:`~werkzeug.exceptions.NotFound`. ``directory`` is relative to the
     app's root path and must not come from the client.
+
+    ``filename=`` (renamed to ``path`` in Flask 2.0 and removed in 2.2) and
+    :func:`send_file`'s old argument names are still accepted, with a
+    deprecation warning.
     """
+    if "filename" in kwargs:
+        from .compat import warn_deprecated
+
+        warn_deprecated(
+            "send_from_directory(filename=...)",
+            "'path'",
+            "renamed in Flask 2.0 and removed in 2.2",
+        )
+        path = kwargs.pop("filename")
+    legacy = {k: kwargs.pop(k) for k in list(kwargs) if k in _SEND_FILE_RENAMES}
+    if legacy:
+        kwargs.update(_renamed_send_file_arguments(legacy))
+    if path is None:
+        raise TypeError("send_from_directory() missing required argument: 'path'")
     return werkzeug.utils.send_from_directory(  # type: ignore[return-value]
         directory, path, **_send_file_kwargs(**kwargs)
     )
@@ -492,3 +532,37 @@ def safe_join(directory: str, *pathnames: str) -> str:
     if joined is None:
         raise NotFound()
     return joined
+
+
+def total_seconds(td: timedelta) -> int:
+    """The whole seconds in ``td`` (microseconds dropped).
+
+    Removed from Flask in 2.1; kept so older code runs. Use
+    :meth:`datetime.timedelta.total_seconds` instead.
+    """
+    from .compat import warn_deprecated
+
+    warn_deprecated("total_seconds", "'timedelta.total_seconds()'", "removed in Flask 2.1")
+    return td.days * 86400 + td.seconds
+
+
+def is_ip(value: str) -> bool:
+    """Whether ``value`` is an IPv4 or IPv6 address.
+
+    Removed from Flask in 3.0; kept so older code runs. Use
+    :func:`ipaddress.ip_address` instead.
+    """
+    from .compat import warn_deprecated
+
+    warn_deprecated("is_ip", "'ipaddress.ip_address'", "removed in Flask 3.0")
+    for family in (socket.AF_INET, socket.AF_INET6):
+        try:
+            socket.inet_pton(family, value)
+        except OSError:
+            continue
+        return True
+    return False
+
+
+# Removed from Flask in 3.0; Flask-Babel 2 imports it from here.
+locked_cached_property = _compat.locked_cached_property

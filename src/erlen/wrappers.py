@@ -15,6 +15,9 @@ from werkzeug.wrappers import Request as RequestBase
 from werkzeug.wrappers import Response as ResponseBase
 
 from . import json
+from .compat import charset_property
+from .compat import text_cookie_argument
+from .compat import warn_charset_class_attributes
 from ._werkzeug import build_buffered
 from ._werkzeug import environ_headers
 from ._werkzeug import has_parsed_files
@@ -99,6 +102,18 @@ class Request(RequestBase):
     max_form_parts = _ConfigLimit("MAX_FORM_PARTS")
     """The largest number of fields of a multipart form (413 above it): the
     current app's ``MAX_FORM_PARTS`` unless set on the request."""
+
+    # Werkzeug 2.3 deprecated these and 3.0 removed them; code written for
+    # werkzeug 2 reads or sets them. Text is UTF-8 whatever they say.
+    charset = charset_property("Request", "charset")
+    url_charset = charset_property("Request", "url_charset")
+    encoding_errors = charset_property("Request", "encoding_errors")
+
+    def __init_subclass__(cls, **kwargs: t.Any) -> None:
+        super().__init_subclass__(**kwargs)
+        warn_charset_class_attributes(
+            cls, "Request", ("charset", "url_charset", "encoding_errors")
+        )
 
     def __init__(
         self,
@@ -273,10 +288,15 @@ class Response(ResponseBase):
     _builds_plainly = True
     _sends_plainly = True
 
+    # Werkzeug 2.3 deprecated it and 3.0 removed it; code written for
+    # werkzeug 2 reads or sets it. Text is UTF-8 whatever it says.
+    charset = charset_property("Response", "charset")
+
     def __init_subclass__(cls, **kwargs: t.Any) -> None:
         super().__init_subclass__(**kwargs)
         cls._builds_plainly = _keeps(cls, _BUILD_STEPS)
         cls._sends_plainly = _keeps(cls, _SEND_STEPS)
+        warn_charset_class_attributes(cls, "Response", ("charset",))
 
     def __init__(
         self,
@@ -320,6 +340,25 @@ class Response(ResponseBase):
             if body is not None:
                 return body
         return super().__call__(environ, start_response)
+
+    def set_cookie(self, key: str, value: str = "", *args: t.Any, **kwargs: t.Any) -> None:
+        """Set a cookie (see :meth:`werkzeug.wrappers.Response.set_cookie`).
+
+        A ``bytes`` key or value, which werkzeug 3 no longer takes, is
+        decoded as UTF-8 with a deprecation warning, as werkzeug 2.3 did.
+        """
+        if type(key) is not str or type(value) is not str:
+            key = text_cookie_argument("key", key)
+            value = text_cookie_argument("value", value)
+        super().set_cookie(key, value, *args, **kwargs)
+
+    def delete_cookie(self, key: str, *args: t.Any, **kwargs: t.Any) -> None:
+        """Delete a cookie (see
+        :meth:`werkzeug.wrappers.Response.delete_cookie`). A ``bytes`` key
+        is decoded as UTF-8 with a deprecation warning."""
+        if type(key) is not str:
+            key = text_cookie_argument("key", key)
+        super().delete_cookie(key, *args, **kwargs)
 
     @property
     def max_cookie_size(self) -> int:  # type: ignore[override]

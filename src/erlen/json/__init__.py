@@ -18,16 +18,25 @@ from .provider import _default
 from .provider import _loads_bounded
 
 if t.TYPE_CHECKING:  # pragma: no cover
+    from ..sansio.app import App
     from ..wrappers import Response
 
 
-def dumps(obj: t.Any, **kwargs: t.Any) -> str:
+def dumps(obj: t.Any, *, app: App | None = None, **kwargs: t.Any) -> str:
     """Serialize ``obj`` to a JSON string.
 
     :param obj: The data to serialize.
+    :param app: Use this app's provider (removed from Flask in 2.3; call
+        ``app.json.dumps`` instead). ``encoding=`` (removed in 2.1) returns
+        bytes in that encoding.
     :param kwargs: Passed to the provider's (or :func:`json.dumps`'s)
         ``dumps``.
     """
+    if app is not None or "encoding" in kwargs:
+        from ..compat import legacy_json_call
+
+        return legacy_json_call("dumps", app, (obj,), kwargs)  # type: ignore[no-any-return]
+
     ctx = _cv_app.get(None)
 
     if ctx is not None:
@@ -37,13 +46,21 @@ def dumps(obj: t.Any, **kwargs: t.Any) -> str:
     return _json.dumps(obj, **kwargs)
 
 
-def dump(obj: t.Any, fp: t.IO[str], **kwargs: t.Any) -> None:
+def dump(obj: t.Any, fp: t.IO[str], *, app: App | None = None, **kwargs: t.Any) -> None:
     """Serialize ``obj`` as JSON and write it to the text file ``fp``.
 
     :param obj: The data to serialize.
     :param fp: A file opened for writing text.
+    :param app: Use this app's provider (removed from Flask in 2.3; call
+        ``app.json.dump`` instead). With ``encoding=`` (removed in 2.1),
+        ``fp`` is a binary file written in that encoding.
     :param kwargs: Passed to the provider's (or :func:`json.dump`'s) ``dump``.
     """
+    if app is not None or "encoding" in kwargs:
+        from ..compat import legacy_json_call
+
+        return legacy_json_call("dump", app, (obj, fp), kwargs)  # type: ignore[no-any-return]
+
     ctx = _cv_app.get(None)
 
     if ctx is not None:
@@ -54,13 +71,21 @@ def dump(obj: t.Any, fp: t.IO[str], **kwargs: t.Any) -> None:
     _json.dump(obj, fp, **kwargs)
 
 
-def loads(s: str | bytes, **kwargs: t.Any) -> t.Any:
+def loads(s: str | bytes, *, app: App | None = None, **kwargs: t.Any) -> t.Any:
     """Deserialize a JSON string or bytes.
 
     :param s: The text or UTF-8 bytes to parse.
+    :param app: Use this app's provider (removed from Flask in 2.3; call
+        ``app.json.loads`` instead). With ``encoding=`` (removed in 2.1),
+        bytes are decoded with it.
     :param kwargs: Passed to the provider's (or :func:`json.loads`'s)
         ``loads``.
     """
+    if app is not None or "encoding" in kwargs:
+        from ..compat import legacy_json_call
+
+        return legacy_json_call("loads", app, (s,), kwargs)  # type: ignore[no-any-return]
+
     ctx = _cv_app.get(None)
 
     if ctx is not None:
@@ -69,12 +94,20 @@ def loads(s: str | bytes, **kwargs: t.Any) -> t.Any:
     return _loads_bounded(s, **kwargs)
 
 
-def load(fp: t.IO[t.AnyStr], **kwargs: t.Any) -> t.Any:
+def load(fp: t.IO[t.AnyStr], *, app: App | None = None, **kwargs: t.Any) -> t.Any:
     """Deserialize JSON read from the file ``fp``.
 
     :param fp: A file opened for reading text or UTF-8 bytes.
+    :param app: Use this app's provider (removed from Flask in 2.3; call
+        ``app.json.load`` instead). With ``encoding=`` (removed in 2.1), a
+        binary file is decoded with it.
     :param kwargs: Passed to the provider's (or :func:`json.load`'s) ``load``.
     """
+    if app is not None or "encoding" in kwargs:
+        from ..compat import legacy_json_call
+
+        return legacy_json_call("load", app, (fp,), kwargs)  # type: ignore[no-any-return]
+
     ctx = _cv_app.get(None)
 
     if ctx is not None:
@@ -119,6 +152,25 @@ class _JSONDecoder(_json.JSONDecoder):
     the standard :class:`json.JSONDecoder`."""
 
 
+def _htmlsafe_dumps(obj: t.Any, **kwargs: t.Any) -> t.Any:
+    """Serialize ``obj`` with :func:`dumps` for use inside HTML (``<``,
+    ``>``, ``&`` and ``'`` escaped) and mark it safe with
+    :class:`~markupsafe.Markup`. Removed from Flask in 2.3; Jinja's
+    ``|tojson`` filter does the same."""
+    from jinja2.utils import htmlsafe_json_dumps
+
+    return htmlsafe_json_dumps(obj, dumps=dumps, **kwargs)
+
+
+def _htmlsafe_dump(obj: t.Any, fp: t.IO[str], **kwargs: t.Any) -> None:
+    """Write :func:`htmlsafe_dumps` of ``obj`` to the text file ``fp``.
+    Removed from Flask in 2.3."""
+    fp.write(str(_htmlsafe_dumps(obj, **kwargs)))
+
+
+_htmlsafe_dumps.__name__ = _htmlsafe_dumps.__qualname__ = "htmlsafe_dumps"
+_htmlsafe_dump.__name__ = _htmlsafe_dump.__qualname__ = "htmlsafe_dump"
+
 _JSONEncoder.__name__ = _JSONEncoder.__qualname__ = "JSONEncoder"
 _JSONDecoder.__name__ = _JSONDecoder.__qualname__ = "JSONDecoder"
 
@@ -133,6 +185,26 @@ _LEGACY_JSON = {
         "a JSONProvider (app.json) or 'json.JSONDecoder'",
         "removed in Flask 2.3",
         lambda: _JSONDecoder,
+    ),
+    "htmlsafe_dumps": (
+        "'jinja2.utils.htmlsafe_json_dumps' (the |tojson filter)",
+        "removed in Flask 2.3",
+        lambda: _htmlsafe_dumps,
+    ),
+    "htmlsafe_dump": (
+        "'jinja2.utils.htmlsafe_json_dumps' (the |tojson filter)",
+        "removed in Flask 2.3",
+        lambda: _htmlsafe_dump,
+    ),
+    "tojson_filter": (
+        "Jinja's |tojson filter",
+        "removed in Flask 2.0",
+        lambda: _htmlsafe_dumps,
+    ),
+    "detect_encoding": (
+        "'json.detect_encoding'",
+        "removed in Flask 2.0",
+        lambda: _json.detect_encoding,
     ),
 }
 

@@ -14,6 +14,8 @@ from datetime import date
 
 from werkzeug.http import http_date
 
+from .. import compat as _compat
+
 if t.TYPE_CHECKING:  # pragma: no cover
     from werkzeug.sansio.response import Response
 
@@ -182,9 +184,12 @@ class DefaultJSONProvider(JSONProvider):
     def dumps(self, obj: t.Any, **kwargs: t.Any) -> str:
         """Serialize ``obj`` with :func:`json.dumps`, using :attr:`default`,
         :attr:`ensure_ascii` and :attr:`sort_keys` unless ``kwargs`` says
-        otherwise.
+        otherwise. The ``JSON_AS_ASCII`` and ``JSON_SORT_KEYS`` config keys
+        (removed from Flask in 2.3) override the attributes when set.
         """
         encoder = self.legacy_encoder
+        if _compat.blueprint_json_classes_in_use:
+            encoder = _compat.blueprint_json_class(self._app, "json_encoder") or encoder
         if encoder is not None:
             # ``app.json_encoder`` (Flask < 2.3): its own ``default`` wins.
             kwargs.setdefault("cls", encoder)
@@ -192,14 +197,23 @@ class DefaultJSONProvider(JSONProvider):
                 kwargs.setdefault("default", self.default)
         else:
             kwargs.setdefault("default", self.default)
-        kwargs.setdefault("ensure_ascii", self.ensure_ascii)
-        kwargs.setdefault("sort_keys", self.sort_keys)
+        # The config keys Flask 2.3 removed win over the attributes when set.
+        config = self._app.config
+        ensure_ascii = _compat.legacy_json_setting(config, "JSON_AS_ASCII")
+        sort_keys = _compat.legacy_json_setting(config, "JSON_SORT_KEYS")
+        kwargs.setdefault(
+            "ensure_ascii", self.ensure_ascii if ensure_ascii is None else ensure_ascii
+        )
+        kwargs.setdefault("sort_keys", self.sort_keys if sort_keys is None else sort_keys)
         return json.dumps(obj, **kwargs)
 
     def loads(self, s: str | bytes, **kwargs: t.Any) -> t.Any:
         """Deserialize with :func:`json.loads`."""
-        if self.legacy_decoder is not None:
-            kwargs.setdefault("cls", self.legacy_decoder)
+        decoder = self.legacy_decoder
+        if _compat.blueprint_json_classes_in_use:
+            decoder = _compat.blueprint_json_class(self._app, "json_decoder") or decoder
+        if decoder is not None:
+            kwargs.setdefault("cls", decoder)
         return _loads_bounded(s, **kwargs)
 
     def response(self, *args: t.Any, **kwargs: t.Any) -> Response:
@@ -207,14 +221,23 @@ class DefaultJSONProvider(JSONProvider):
         :meth:`JSONProvider.response` describes, with :attr:`mimetype`. The
         body is indented by two spaces in debug mode (or when
         :attr:`compact` is ``False``), compact otherwise, and ends with a
-        newline.
+        newline. The ``JSONIFY_PRETTYPRINT_REGULAR`` and ``JSONIFY_MIMETYPE``
+        config keys (removed from Flask in 2.3) override :attr:`compact` and
+        :attr:`mimetype` when set.
         """
         obj = self._prepare_response_obj(args, kwargs)
         compact = self.compact
+        mimetype = self.mimetype
+        # The config keys Flask 2.3 removed win over the attributes when set.
+        config = self._app.config
+        pretty = _compat.legacy_json_setting(config, "JSONIFY_PRETTYPRINT_REGULAR")
+        if pretty is not None:
+            compact = not pretty
+        mimetype = _compat.legacy_json_setting(config, "JSONIFY_MIMETYPE") or mimetype
 
         if compact is False or (compact is None and self._app.debug):
             body = self.dumps(obj, indent=2)
         else:
             body = self.dumps(obj, separators=(",", ":"))
 
-        return self._app.response_class(f"{body}\n", mimetype=self.mimetype)
+        return self._app.response_class(f"{body}\n", mimetype=mimetype)

@@ -21,6 +21,8 @@ from werkzeug.routing import Rule
 from werkzeug.sansio.response import Response as SansioResponse
 from werkzeug.utils import redirect as _wz_redirect
 
+from ..compat import legacy_config_defaults
+from ..compat import LegacyAppAttributes
 from ..config import Config
 from ..config import ConfigAttribute
 from ..ctx import _AppCtxGlobals
@@ -52,7 +54,7 @@ def _make_timedelta(value: timedelta | int | None) -> timedelta | None:
     return timedelta(seconds=value)
 
 
-class App(Scaffold):
+class App(LegacyAppAttributes, Scaffold):
     """The central object of an application, without the WSGI side.
 
     :param import_name: The name of the application package or module.
@@ -199,9 +201,17 @@ class App(Scaffold):
 
     def make_config(self, instance_relative: bool = False) -> Config:
         """Create :attr:`config` from :attr:`default_config`, with ``DEBUG``
-        taken from the environment."""
+        taken from the environment.
+
+        The keys Flask 2.3 removed are there too, as Flask 2.2 had them:
+        ``ENV`` (from :envvar:`FLASK_ENV`, else ``"production"``) and the
+        JSON keys ``JSON_AS_ASCII``, ``JSON_SORT_KEYS``,
+        ``JSONIFY_PRETTYPRINT_REGULAR`` and ``JSONIFY_MIMETYPE`` (``None``:
+        the JSON provider's own setting applies unless one is set).
+        """
         root_path = self.instance_path if instance_relative else self.root_path
-        defaults = dict(self.default_config)
+        defaults = legacy_config_defaults()
+        defaults.update(self.default_config)
         defaults["DEBUG"] = get_debug_flag()
         return self.config_class(root_path, defaults)
 
@@ -244,9 +254,14 @@ class App(Scaffold):
     # legacy (Flask < 2.3): app.json_encoder / app.json_decoder set the
     # classes the default JSON provider serializes and parses with.
     @property
-    def json_encoder(self) -> type[json.JSONEncoder] | None:
-        """The JSON encoder class (removed in Flask 2.3; use :attr:`json`)."""
-        return getattr(self.json, "legacy_encoder", None)
+    def json_encoder(self) -> type[json.JSONEncoder]:
+        """The JSON encoder class (removed in Flask 2.3; use :attr:`json`).
+        Unset, it is :class:`erlen.json.JSONEncoder`, as in Flask."""
+        from ..compat import warn_deprecated
+        from ..json import _JSONEncoder
+
+        warn_deprecated("app.json_encoder", "a JSONProvider (app.json)", "removed in Flask 2.3")
+        return getattr(self.json, "legacy_encoder", None) or _JSONEncoder
 
     @json_encoder.setter
     def json_encoder(self, value: type[json.JSONEncoder] | None) -> None:
@@ -256,9 +271,14 @@ class App(Scaffold):
         self.json.legacy_encoder = value  # type: ignore[attr-defined]
 
     @property
-    def json_decoder(self) -> type[json.JSONDecoder] | None:
-        """The JSON decoder class (removed in Flask 2.3; use :attr:`json`)."""
-        return getattr(self.json, "legacy_decoder", None)
+    def json_decoder(self) -> type[json.JSONDecoder]:
+        """The JSON decoder class (removed in Flask 2.3; use :attr:`json`).
+        Unset, it is :class:`erlen.json.JSONDecoder`, as in Flask."""
+        from ..compat import warn_deprecated
+        from ..json import _JSONDecoder
+
+        warn_deprecated("app.json_decoder", "a JSONProvider (app.json)", "removed in Flask 2.3")
+        return getattr(self.json, "legacy_decoder", None) or _JSONDecoder
 
     @json_decoder.setter
     def json_decoder(self, value: type[json.JSONDecoder] | None) -> None:

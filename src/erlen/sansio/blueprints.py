@@ -8,6 +8,7 @@ import typing as t
 from collections import defaultdict
 from functools import update_wrapper
 
+from ..compat import LegacyBlueprintAttributes
 from .scaffold import _endpoint_from_view_func
 from .scaffold import _sentinel
 from .scaffold import Scaffold
@@ -89,7 +90,7 @@ class BlueprintSetupState:
         )
 
 
-class Blueprint(Scaffold):
+class Blueprint(LegacyBlueprintAttributes, Scaffold):
     """A group of views, hooks, error handlers, templates and static files
     that is registered on an app (or another blueprint) with
     :meth:`~erlen.Flask.register_blueprint`.

@@ -1,0 +1,449 @@
+"""The README's "APIs Flask removed, restored" table, row by row.
+
+Every row has a check here and every check has a row, so the table cannot
+promise a name the code does not keep, nor the code keep one the table does
+not list. Each check uses the name as old code did, and the test asserts it
+warned, naming something to use instead, at most once per name.
+"""
+
+import datetime
+import io
+import json
+import os
+import re
+import threading
+import warnings
+
+import markupsafe
+import pytest
+
+import erlen
+from erlen import Blueprint
+from erlen import compat
+from erlen import Flask
+from erlen import globals as erlen_globals
+
+README = os.path.join(os.path.dirname(os.path.dirname(__file__)), "README.md")
+SECTION = "### APIs Flask removed, restored"
+
+
+def table_rows():
+    """The first cell of each row of the README's table."""
+    with open(README, encoding="utf-8") as f:
+        text = f.read()
+    section = text[text.index(SECTION) :]
+    section = section[: section.index("\n### ", len(SECTION))]
+    rows = []
+    for line in section.splitlines():
+        if not line.startswith("|") or line.startswith("|---"):
+            continue
+        cells = [c.strip() for c in re.split(r"(?<!\\)\|", line)[1:-1]]
+        rows.append(cells[0])
+    assert rows[0] == "name"
+    return rows[1:]
+
+
+def new_app(**config):
+    app = Flask(__name__)
+    app.config.update(TESTING=True, SECRET_KEY="k", **config)
+    return app
+
+
+class SetEncoder(json.JSONEncoder):
+    def default(self, o):
+        if isinstance(o, set):
+            return sorted(o)
+        return super().default(o)
+
+
+def check_ctx_stacks():
+    app = new_app()
+    for stack in (erlen_globals._app_ctx_stack, erlen_globals._request_ctx_stack):
+        stack._warned = False
+    with app.test_request_context("/x") as ctx:
+        assert erlen._request_ctx_stack.top is ctx
+        assert erlen._app_ctx_stack.top.app is app
+    pushed = app.app_context()
+    erlen._app_ctx_stack.push(pushed)
+    assert erlen.current_app._get_current_object() is app
+    assert erlen._app_ctx_stack.pop() is pushed
+
+
+def check_before_first_request():
+    app = new_app()
+    calls = []
+    app.before_first_request(lambda: calls.append(1))
+    app.get("/")(lambda: "ok")
+    client = app.test_client()
+    client.get("/")
+    client.get("/")
+    assert calls == [1]
+
+
+def check_before_app_first_request():
+    app = new_app()
+    bp = Blueprint("bp", __name__)
+    calls = []
+    bp.before_app_first_request(lambda: calls.append("bp"))
+    app.register_blueprint(bp)
+    app.get("/")(lambda: "ok")
+    client = app.test_client()
+    client.get("/")
+    client.get("/")
+    assert calls == ["bp"]
+
+
+def check_got_first_request():
+    app = new_app()
+    app.get("/")(lambda: "ok")
+    assert app.got_first_request is False
+    app.test_client().get("/")
+    assert app.got_first_request is True
+
+
+def check_env(monkeypatch):
+    monkeypatch.delenv("ERLEN_DEBUG", raising=False)
+    monkeypatch.delenv("FLASK_DEBUG", raising=False)
+    monkeypatch.setenv("FLASK_ENV", "development")
+    app = Flask(__name__)
+    assert app.config["ENV"] == "development"
+    assert app.debug is True
+    assert app.env == "development"
+    app.env = "production"
+    assert app.config["ENV"] == "production"
+
+
+def check_get_env(monkeypatch):
+    from erlen.helpers import get_env
+
+    monkeypatch.delenv("FLASK_ENV", raising=False)
+    assert get_env() == "production"
+    monkeypatch.setenv("FLASK_ENV", "staging")
+    assert get_env() == "staging"
+
+
+def check_session_cookie_name():
+    app = new_app()
+    assert app.session_cookie_name == "session"
+    app.session_cookie_name = "sid"
+    assert app.config["SESSION_COOKIE_NAME"] == "sid"
+
+    @app.get("/")
+    def index():
+        erlen.session["x"] = 1
+        return "ok"
+
+    rv = app.test_client().get("/")
+    assert rv.headers["Set-Cookie"].startswith("sid=")
+
+
+def check_send_file_max_age_default():
+    app = new_app()
+    assert app.send_file_max_age_default is None
+    app.send_file_max_age_default = 60
+    assert app.send_file_max_age_default == datetime.timedelta(seconds=60)
+    assert app.get_send_file_max_age("x.txt") == 60
+
+
+def check_use_x_sendfile():
+    app = new_app()
+    assert app.use_x_sendfile is False
+    app.use_x_sendfile = True
+    assert app.config["USE_X_SENDFILE"] is True
+
+
+def check_propagate_exceptions():
+    app = Flask(__name__)
+    assert app.propagate_exceptions is False
+    app.testing = True
+    assert app.propagate_exceptions is True
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    assert app.propagate_exceptions is False
+
+
+def check_templates_auto_reload():
+    app = Flask(__name__)
+    app.config["DEBUG"] = False
+    assert app.templates_auto_reload is False
+    app.config["DEBUG"] = True  # unset, it follows debug mode
+    assert app.templates_auto_reload is True
+    app.templates_auto_reload = False
+    assert app.config["TEMPLATES_AUTO_RELOAD"] is False
+    assert app.jinja_env.auto_reload is False
+
+
+def check_json_ascii_sort_keys():
+    app = new_app(JSON_AS_ASCII=False, JSON_SORT_KEYS=False)
+    with app.app_context():
+        assert erlen.json.dumps({"b": "é", "a": 1}) == '{"b": "é", "a": 1}'
+
+
+def check_jsonify_config_keys():
+    app = new_app(JSONIFY_MIMETYPE="application/vnd.api+json", JSONIFY_PRETTYPRINT_REGULAR=True)
+    with app.app_context():
+        rv = erlen.jsonify(a=1)
+    assert rv.mimetype == "application/vnd.api+json"
+    assert rv.get_data(as_text=True) == '{\n  "a": 1\n}\n'
+
+
+def check_app_json_classes():
+    app = new_app()
+    app.json_encoder = SetEncoder
+    app.json_decoder = type(
+        "Upper", (json.JSONDecoder,), {"__init__": lambda self, **kw: json.JSONDecoder.__init__(
+            self, object_hook=lambda d: {k.upper(): v for k, v in d.items()}, **kw
+        )}
+    )
+    with app.app_context():
+        assert erlen.json.dumps({1, 2}) == "[1, 2]"
+        assert erlen.json.loads('{"a": 1}') == {"A": 1}
+
+
+def check_bp_json_classes():
+    app = new_app()
+    bp = Blueprint("sets", __name__)
+    bp.json_encoder = SetEncoder
+    assert bp.json_encoder is SetEncoder
+    bp.json_decoder = None
+    bp.get("/s")(lambda: erlen.jsonify(v={2, 1}))
+    app.register_blueprint(bp, url_prefix="/bp")
+    assert app.test_client().get("/bp/s").get_json() == {"v": [1, 2]}
+
+
+def check_json_encoder_classes():
+    assert issubclass(erlen.json.JSONEncoder, json.JSONEncoder)
+    assert issubclass(erlen.json.JSONDecoder, json.JSONDecoder)
+    day = datetime.date(2020, 1, 2)
+    assert json.dumps(day, cls=erlen.json.JSONEncoder) == '"Thu, 02 Jan 2020 00:00:00 GMT"'
+
+
+def check_htmlsafe():
+    assert erlen.json.htmlsafe_dumps("</script>") == '"\\u003c/script\\u003e"'
+    out = io.StringIO()
+    erlen.json.htmlsafe_dump({"a": "'"}, out)
+    assert out.getvalue() == '{"a": "\\u0027"}'
+
+
+def check_tojson_filter_detect_encoding():
+    assert erlen.json.tojson_filter("<b>") == markupsafe.Markup('"\\u003cb\\u003e"')
+    assert erlen.json.detect_encoding('{"a": 1}'.encode("utf-16-le")) == "utf-16-le"
+    assert erlen.json.detect_encoding(b"\xef\xbb\xbf{}") == "utf-8-sig"
+
+
+def check_json_app_argument():
+    app = new_app()
+    app.json.sort_keys = False
+    data = {"b": 1, "a": 2}
+    assert erlen.json.dumps(data, app=app) == '{"b": 1, "a": 2}'
+    assert erlen.json.loads('{"a": 1}', app=app) == {"a": 1}
+    out = io.StringIO()
+    erlen.json.dump(data, out, app=app)
+    assert out.getvalue() == '{"b": 1, "a": 2}'
+    assert erlen.json.load(io.StringIO("[1]"), app=app) == [1]
+
+
+def check_json_encoding_argument():
+    assert erlen.json.dumps("é", encoding="utf-16") == '"\\u00e9"'.encode("utf-16")
+    assert erlen.json.loads('"é"'.encode("latin-1"), encoding="latin-1") == "é"
+    out = io.BytesIO()
+    erlen.json.dump([1], out, encoding="utf-16-le")
+    assert out.getvalue() == "[1]".encode("utf-16-le")
+    assert erlen.json.load(io.BytesIO('"é"'.encode("latin-1")), encoding="latin-1") == "é"
+
+
+def check_markup_escape():
+    assert erlen.Markup is markupsafe.Markup
+    assert erlen.escape("<") == "&lt;"
+
+
+def check_signals_available():
+    assert erlen.signals_available is True
+
+
+def check_locked_cached_property():
+    from erlen.helpers import locked_cached_property
+
+    calls = []
+
+    class Ext:
+        @locked_cached_property
+        def value(self):
+            calls.append(1)
+            return len(calls)
+
+    ext = Ext()
+    threads = [threading.Thread(target=lambda: ext.value) for _ in range(8)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert ext.value == 1 and calls == [1]
+    del ext.value
+    assert ext.value == 2
+
+
+def check_is_ip():
+    from erlen.helpers import is_ip
+
+    assert is_ip("127.0.0.1") and is_ip("::1")
+    assert not is_ip("localhost")
+
+
+def check_version():
+    assert erlen.__version__ == "3.1.3"
+
+
+def check_send_file_names():
+    app = new_app()
+    with app.test_request_context():
+        rv = erlen.send_file(
+            filename_or_fp=io.BytesIO(b"x"),
+            mimetype="text/plain",
+            as_attachment=True,
+            attachment_filename="a.txt",
+            cache_timeout=5,
+            add_etags=False,
+        )
+    assert rv.headers["Content-Disposition"] == "attachment; filename=a.txt"
+    assert rv.cache_control.max_age == 5
+    assert "ETag" not in rv.headers
+    rv.close()
+
+
+def check_send_from_directory_filename(tmp_path):
+    (tmp_path / "f.txt").write_text("hi")
+    app = new_app()
+    with app.test_request_context():
+        rv = erlen.send_from_directory(str(tmp_path), filename="f.txt")
+    rv.direct_passthrough = False
+    assert rv.get_data() == b"hi"
+    rv.close()
+
+
+def check_from_json(tmp_path):
+    (tmp_path / "c.json").write_text('{"FOO": 1, "low": 2}')
+    config = erlen.Config(str(tmp_path))
+    assert config.from_json("c.json") is True
+    assert config["FOO"] == 1 and "low" not in config
+    assert config.from_json("missing.json", silent=True) is False
+
+
+def check_safe_join(tmp_path):
+    from werkzeug.exceptions import NotFound
+
+    from erlen.helpers import safe_join
+
+    assert safe_join(str(tmp_path), "a") == str(tmp_path / "a")
+    with pytest.raises(NotFound):
+        safe_join(str(tmp_path), "..", "x")
+
+
+def check_total_seconds():
+    from erlen.helpers import total_seconds
+
+    assert total_seconds(datetime.timedelta(days=1, seconds=5, microseconds=9)) == 86405
+
+
+def check_session_methods():
+    app = new_app()
+    with app.test_request_context() as ctx:
+        session = app.open_session(ctx.request)
+        session["a"] = 1
+        response = app.response_class()
+        app.save_session(session, response)
+        assert response.headers["Set-Cookie"].startswith("session=")
+        assert app.make_null_session().get("a") is None
+
+
+def check_bytes_cookies():
+    rv = erlen.Response()
+    rv.set_cookie(b"k", b"caf\xc3\xa9")
+    rv.delete_cookie(b"gone")
+    cookies = rv.headers.getlist("Set-Cookie")
+    assert cookies[0] == 'k="caf\\303\\251"; Path=/'
+    assert cookies[1].startswith("gone=;")
+
+
+def check_charset_attributes():
+    from werkzeug.test import EnvironBuilder
+
+    request = erlen.Request(EnvironBuilder().get_environ())
+    assert request.charset == "utf-8"
+    assert request.url_charset == "utf-8"
+    assert request.encoding_errors == "replace"
+    response = erlen.Response("é")
+    assert response.charset == "utf-8"
+    assert response.get_data() == "é".encode()
+
+    class OldResponse(erlen.Response):
+        charset = "utf-8"
+
+    assert OldResponse("x").charset == "utf-8"
+
+
+CHECKS = {
+    "`_app_ctx_stack`, `_request_ctx_stack` (`top`, `push`, `pop`)": check_ctx_stacks,
+    "`app.before_first_request` (runs once per app, even under concurrent first requests)": check_before_first_request,
+    "`bp.before_app_first_request`": check_before_app_first_request,
+    "`app.got_first_request`": check_got_first_request,
+    "`app.env`, the `ENV` config key, `FLASK_ENV` (`development` turns debug mode on)": check_env,
+    "`erlen.helpers.get_env`": check_get_env,
+    "`app.session_cookie_name`": check_session_cookie_name,
+    "`app.send_file_max_age_default`": check_send_file_max_age_default,
+    "`app.use_x_sendfile`": check_use_x_sendfile,
+    "`app.propagate_exceptions`": check_propagate_exceptions,
+    "`app.templates_auto_reload`": check_templates_auto_reload,
+    "`JSON_AS_ASCII`, `JSON_SORT_KEYS` config keys": check_json_ascii_sort_keys,
+    "`JSONIFY_MIMETYPE`, `JSONIFY_PRETTYPRINT_REGULAR` config keys": check_jsonify_config_keys,
+    "`app.json_encoder`, `app.json_decoder`": check_app_json_classes,
+    "`bp.json_encoder`, `bp.json_decoder` (used for requests to the blueprint)": check_bp_json_classes,
+    "`erlen.json.JSONEncoder`, `erlen.json.JSONDecoder`": check_json_encoder_classes,
+    "`erlen.json.htmlsafe_dumps`, `erlen.json.htmlsafe_dump`": check_htmlsafe,
+    "`erlen.json.tojson_filter`, `erlen.json.detect_encoding`": check_tojson_filter_detect_encoding,
+    "`app=` argument of `erlen.json.dumps`, `dump`, `loads`, `load`": check_json_app_argument,
+    "`encoding=` argument of `erlen.json.dumps`, `dump`, `loads`, `load`": check_json_encoding_argument,
+    "`erlen.Markup`, `erlen.escape`": check_markup_escape,
+    "`erlen.signals_available`": check_signals_available,
+    "`erlen.helpers.locked_cached_property`": check_locked_cached_property,
+    "`erlen.helpers.is_ip`": check_is_ip,
+    "`erlen.__version__` (gives the Flask API version, `3.1.3`)": check_version,
+    "`send_file(attachment_filename=, cache_timeout=, add_etags=, filename_or_fp=)`": check_send_file_names,
+    "`send_from_directory(filename=)`": check_send_from_directory_filename,
+    "`Config.from_json`": check_from_json,
+    "`erlen.helpers.safe_join` (raises `NotFound`)": check_safe_join,
+    "`erlen.helpers.total_seconds`": check_total_seconds,
+    "`app.open_session`, `app.save_session`, `app.make_null_session`": check_session_methods,
+    "`erlen.json_available`": lambda: erlen.json_available is True or pytest.fail("not True"),
+    "`response.set_cookie` / `delete_cookie` with a `bytes` key or value (decoded as UTF-8)": check_bytes_cookies,
+    "`Request.charset`, `Request.url_charset`, `Request.encoding_errors`, `Response.charset` (read, set, or set on a subclass)": check_charset_attributes,
+}
+
+
+def test_every_row_has_a_check_and_every_check_a_row():
+    rows = table_rows()
+    assert len(rows) == len(set(rows)), "a row is listed twice"
+    assert sorted(set(rows) - set(CHECKS)) == [], "rows without a check"
+    assert sorted(set(CHECKS) - set(rows)) == [], "checks without a row"
+
+
+@pytest.fixture
+def fresh_warnings(monkeypatch):
+    """Each check sees the first use of every name again."""
+    monkeypatch.setattr(compat, "_warned", set())
+    for stack in (erlen_globals._app_ctx_stack, erlen_globals._request_ctx_stack):
+        monkeypatch.setattr(stack, "_warned", stack._warned)
+
+
+@pytest.mark.parametrize("row", table_rows())
+def test_row(row, fresh_warnings, monkeypatch, tmp_path):
+    check = CHECKS[row]
+    params = check.__code__.co_varnames[: check.__code__.co_argcount]
+    fixtures = {"monkeypatch": monkeypatch, "tmp_path": tmp_path}
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        check(**{name: fixtures[name] for name in params})
+    messages = [str(w.message) for w in record if issubclass(w.category, DeprecationWarning)]
+    assert messages, "the old name was used without a DeprecationWarning"
+    assert len(messages) == len(set(messages)), f"a name warned twice: {messages}"
+    for message in messages:
+        assert "instead" in message.lower() or "nothing replaces it" in message.lower(), message
