@@ -38,6 +38,7 @@ __all__ = ["Local", "LocalStack", "LocalProxy", "LocalManager", "release_local"]
 
 # Shared read-only defaults. NOTE: they are never mutated: writes always build
 # a new dict or list, which is also what keeps copied contexts apart.
+cdef object _MISSING = object()
 cdef dict _EMPTY_DICT = {}
 cdef list _EMPTY_LIST = []
 cdef str _DEFAULT_UNBOUND = "object is not bound"
@@ -50,6 +51,11 @@ cdef inline object _var_get(object var, object default):
     result = <object>value
     Py_XDECREF(value)
     return result
+
+
+def _own_names(cls):
+    """The names that normal attribute lookup finds on ``cls`` or its bases."""
+    return frozenset(name for klass in cls.__mro__ for name in vars(klass))
 
 
 def release_local(local):
@@ -69,11 +75,18 @@ cdef class Local:
 
     def __init__(self, context_var=None):
         if context_var is None:
+            # NOTE: a ContextVar is never garbage collected, so the name only
+            # helps debugging; it does not make each Local leak more.
             context_var = ContextVar(f"erlen.Local<{id(self)}>.storage")
         self._storage = context_var
 
+    @property
+    def _Local__storage(self):
+        """The ContextVar, under the name of the twin's slot."""
+        return self._storage
+
     def __iter__(self):
-        return iter(_var_get(self._storage, _EMPTY_DICT).items())
+        return iter((<dict?>_var_get(self._storage, _EMPTY_DICT)).items())
 
     def __call__(self, name, *, unbound_message=None):
         """A :class:`LocalProxy` to the attribute ``name`` of this namespace."""
@@ -83,35 +96,39 @@ cdef class Local:
         PyContextVar_Set(self._storage, {})
 
     def __getattribute__(self, name):
-        cdef PyObject* found
-        if name == "_Local__storage":
-            return self._storage
-        # The class's own (underscore) attributes win, as with normal lookup.
-        if (
-            PyUnicode_CheckExact(name)
-            and PyUnicode_GET_LENGTH(name) > 0
-            and PyUnicode_READ_CHAR(name, 0) == u"_"
-            and _PyType_Lookup(Py_TYPE(self), name) is not NULL
-        ):
-            return PyObject_GenericGetAttr(self, name)
-        values = _var_get(self._storage, _EMPTY_DICT)
-        found = PyDict_GetItem(values, name)
-        if found is NULL:
+        # As werkzeug: normal lookup comes first (the class's attributes, a
+        # subclass's methods and properties, an instance __dict__), and the
+        # stored values are the fallback.
+        # PERF: on a plain Local a name that the class does not define can
+        # only be a stored value, so it skips the normal lookup and the
+        # AttributeError that lookup would raise. NOTE: this takes Local's own
+        # names as fixed (this class is immutable); subclass it rather than
+        # patch the twin.
+        if Py_TYPE(self) is not <PyTypeObject*>Local or name in _LOCAL_OWN:
+            try:
+                return PyObject_GenericGetAttr(self, name)
+            except AttributeError:
+                pass
+        value = (<dict?>_var_get(self._storage, _EMPTY_DICT)).get(name, _MISSING)
+        if value is _MISSING:
             raise AttributeError(name)
-        return <object>found
+        return value
 
     def __setattr__(self, name, value):
-        values = dict(<dict>_var_get(self._storage, _EMPTY_DICT))
+        values = (<dict?>_var_get(self._storage, _EMPTY_DICT)).copy()
         values[name] = value
         PyContextVar_Set(self._storage, values)
 
     def __delattr__(self, name):
-        values = _var_get(self._storage, _EMPTY_DICT)
+        values = <dict?>_var_get(self._storage, _EMPTY_DICT)
         if name not in values:
             raise AttributeError(name)
-        values = dict(values)
+        values = values.copy()
         del values[name]
         PyContextVar_Set(self._storage, values)
+
+
+cdef frozenset _LOCAL_OWN = _own_names(Local)
 
 
 cdef class LocalStack:

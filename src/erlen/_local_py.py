@@ -26,8 +26,14 @@ __all__ = ["Local", "LocalStack", "LocalProxy", "LocalManager", "release_local"]
 T = t.TypeVar("T")
 
 _MISSING: t.Any = object()
+_EMPTY_DICT: dict[str, t.Any] = {}
 # Never mutated: writes always store a new list.
 _EMPTY_STACK: list[t.Any] = []
+
+
+def _own_names(cls: type) -> frozenset[str]:
+    """The names that normal attribute lookup finds on ``cls`` or its bases."""
+    return frozenset(name for klass in cls.__mro__ for name in vars(klass))
 
 
 def release_local(local: Local | LocalStack[t.Any]) -> None:
@@ -43,7 +49,7 @@ class Local:
         one is made when not given.
     """
 
-    __slots__ = ("_Local__storage",)
+    __slots__ = ("__storage",)  # mangled to _Local__storage, as in werkzeug
 
     def __init__(self, context_var: ContextVar[dict[str, t.Any]] | None = None) -> None:
         if context_var is None:
@@ -53,43 +59,53 @@ class Local:
         object.__setattr__(self, "_Local__storage", context_var)
 
     def __iter__(self) -> t.Iterator[tuple[str, t.Any]]:
-        return iter(self.__storage.get({}).items())
+        return iter(_local_storage(self).get(_EMPTY_DICT).items())
 
-    def __call__(self, name: str, *, unbound_message: str | None = None) -> LocalProxy[t.Any]:
+    def __call__(
+        self, name: str, *, unbound_message: str | None = None
+    ) -> LocalProxy[t.Any]:
         """A :class:`LocalProxy` to the attribute ``name`` of this namespace."""
         return LocalProxy(self, name, unbound_message=unbound_message)
 
     def __release_local__(self) -> None:
-        self.__storage.set({})
+        _local_storage(self).set({})
 
-    # PERF: stored values are looked up before the class, so a read costs one
-    # call and no failed normal lookup; the class's own (underscore)
-    # attributes still win, as with normal lookup.
     def __getattribute__(self, name: str) -> t.Any:
+        # As werkzeug: normal lookup comes first (the class's attributes, a
+        # subclass's methods and properties, an instance __dict__), and the
+        # stored values are the fallback.
+        # PERF: on a plain Local a name that the class does not define can
+        # only be a stored value, so it skips the normal lookup and the
+        # AttributeError that lookup would raise. NOTE: this takes Local's own
+        # names as fixed (the compiled class is immutable); subclass it rather
+        # than patch it.
+        if type(self) is not Local or name in _LOCAL_OWN:
+            try:
+                return object.__getattribute__(self, name)
+            except AttributeError:
+                pass
         value = _local_storage(self).get(_EMPTY_DICT).get(name, _MISSING)
-        if value is _MISSING or (name[:1] == "_" and hasattr(Local, name)):
-            return object.__getattribute__(self, name)
+        if value is _MISSING:
+            raise AttributeError(name)
         return value
 
-    def __getattr__(self, name: str) -> t.Any:
-        raise AttributeError(name)
-
     def __setattr__(self, name: str, value: t.Any) -> None:
-        values = self.__storage.get({}).copy()
+        values = _local_storage(self).get(_EMPTY_DICT).copy()
         values[name] = value
-        self.__storage.set(values)
+        _local_storage(self).set(values)
 
     def __delattr__(self, name: str) -> None:
-        values = self.__storage.get({})
+        values = _local_storage(self).get(_EMPTY_DICT)
         if name not in values:
             raise AttributeError(name)
         values = values.copy()
         del values[name]
-        self.__storage.set(values)
+        _local_storage(self).set(values)
 
 
+# PERF: the storage slot read without going through Local.__getattribute__.
 _local_storage = Local._Local__storage.__get__  # type: ignore[attr-defined]
-_EMPTY_DICT: dict[str, t.Any] = {}
+_LOCAL_OWN = _own_names(Local)
 
 
 class LocalStack(t.Generic[T]):
