@@ -1,4 +1,5 @@
 # cython: language_level=3, auto_pickle=False
+# cython: freethreading_compatible = True
 """Context-local objects, compiled.
 
 The twin of ``erlen._local_py``: the same classes with the same behaviour and
@@ -11,6 +12,23 @@ tasks and greenlets is exactly that of ``contextvars``. The values stored in a
 ContextVar (a dict for Local, a list for LocalStack) are never mutated in
 place: each write stores a new object.
 """
+
+# NOTE: free-threading. The module declares that it needs no GIL because it
+# shares nothing mutable between threads:
+# - module-level names are constants: frozensets, strings, and dicts and
+#   lists that nothing ever writes to (the shared defaults below, _SPECIAL);
+#   there are no caches;
+# - the dicts and lists stored in ContextVars are never mutated once stored,
+#   and they are read only through Cython's checked indexing and dict.get,
+#   never through borrowed references (PyList_GET_ITEM, PyDict_GetItem);
+# - an object's C fields are written only by __init__, before the object is
+#   shared, except LocalStack._storage, which code may reassign: it is read
+#   and written under the stack's critical section (a no-op with the GIL);
+# - there is no read-modify-write of shared state: a write to a Local or a
+#   LocalStack reads and sets a ContextVar in the calling thread's own
+#   context, which no other thread can have entered at the same time.
+# Calling __init__ again on an object that other threads are using is not
+# supported. The module reads no interpreter internals: only public C API.
 
 cimport cython
 
