@@ -123,8 +123,8 @@ cdef class Local:
         # PERF: on a plain Local a name that the class does not define can
         # only be a stored value, so it skips the normal lookup and the
         # AttributeError that lookup would raise. NOTE: this takes Local's own
-        # names as fixed (this class is immutable); subclass it rather than
-        # patch the twin.
+        # names as fixed, as they are in the compiled core's immutable class:
+        # subclass Local rather than patch it.
         if Py_TYPE(self) is not <PyTypeObject*>Local or name in _LOCAL_OWN:
             try:
                 return PyObject_GenericGetAttr(self, name)
@@ -859,6 +859,9 @@ cdef dict _SPECIAL = {
     "__bool__": _MAY_BE_UNBOUND,
     "__dir__": _MAY_BE_UNBOUND,
 }
+# The twin's class annotations, which normal lookup finds on its class; this
+# compiled class has none of its own.
+cdef dict _CLASS_ANNOTATIONS = {"_get_current_object": "t.Callable[[], T]"}
 # The special methods of the class body that are not forwarded to the object.
 _NOT_FORWARDED = (
     "__new__",
@@ -902,6 +905,8 @@ cdef object _own_attribute(LocalProxy proxy, object name):
     if how == _OWN_LOCAL:
         return proxy._wrapped
     if how == _CLASS_ATTR:
+        if name == "__annotations__":
+            return _CLASS_ANNOTATIONS
         return getattr(type(proxy), name)
     if how == _OBJECT_ONLY:
         return getattr(proxy._get(proxy), name)

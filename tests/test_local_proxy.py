@@ -1430,6 +1430,18 @@ def test_callable_raising_runtime_error_is_unbound(local_impl):
         p + 1
 
 
+@pytest.mark.parametrize("value", [_MISSING, 3], ids=["unbound", "bound"])
+def test_class_attributes_of_the_proxy(local_impl, value):
+    # As with werkzeug's proxy, normal lookup finds these on the proxy's class.
+    if value is not _MISSING:
+        _cv_val.set(value)
+    p = local_impl.LocalProxy(_cv_never if value is _MISSING else _cv_val)
+    reference = werkzeug.local.LocalProxy(_cv_never)
+    assert p.__annotations__ == reference.__annotations__
+    assert p.__module__ == local_impl.__name__
+    assert callable(p.__init_subclass__)
+
+
 def test_class_subscript(local_impl):
     LocalProxy = local_impl.LocalProxy
     alias = LocalProxy[int]

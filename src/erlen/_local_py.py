@@ -83,8 +83,8 @@ class Local:
         # PERF: on a plain Local a name that the class does not define can
         # only be a stored value, so it skips the normal lookup and the
         # AttributeError that lookup would raise. NOTE: this takes Local's own
-        # names as fixed (the compiled class is immutable); subclass it rather
-        # than patch it.
+        # names as fixed, as they are in the compiled core's immutable class:
+        # subclass Local rather than patch it.
         if type(self) is not Local or name in _LOCAL_OWN:
             try:
                 return object.__getattribute__(self, name)
