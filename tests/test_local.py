@@ -8,6 +8,7 @@ import typing as t
 from contextvars import ContextVar, copy_context
 
 import pytest
+import werkzeug.local
 
 _cv_ns: ContextVar[dict[str, t.Any]] = ContextVar("erlen.tests.local.ns")
 _cv_stack: ContextVar[list[t.Any]] = ContextVar("erlen.tests.local.stack")
@@ -53,6 +54,102 @@ def test_local_attribute_error_names_attribute(local_impl):
         _ = local.missing_name
     assert "missing_name" in str(info.value)
     assert getattr(local, "missing_name", "fallback") == "fallback"
+
+
+# As in werkzeug, a Local's normal attribute lookup comes first (the class's
+# attributes, a subclass's methods and properties, an instance __dict__) and
+# the stored values are the fallback. Each scenario runs on werkzeug's Local
+# too, and must give the same.
+
+
+def _subclass_of(module):
+    class Session(module.Local):
+        _kind = "class attribute"
+
+        def greet(self):
+            return f"hello {self.name}"
+
+        @property
+        def shout(self):
+            return self.name.upper()
+
+        @property
+        def fallback(self):
+            raise AttributeError("fallback")
+
+    return Session
+
+
+def _same_in_werkzeug(local_impl, scenario):
+    result = scenario(local_impl)
+    assert result == scenario(werkzeug.local)
+    return result
+
+
+def test_local_subclass_methods_and_properties(local_impl):
+    def scenario(module):
+        session = _subclass_of(module)()
+        session.name = "ann"
+        return session.greet(), session.shout, session.name
+
+    assert _same_in_werkzeug(local_impl, scenario) == ("hello ann", "ANN", "ann")
+
+
+def test_local_subclass_method_wins_over_stored_value(local_impl):
+    def scenario(module):
+        session = _subclass_of(module)()
+        session.name = "bo"
+        session.greet = "stored"
+        session.shout = "stored"
+        return session.greet(), session.shout, dict(session)
+
+    assert _same_in_werkzeug(local_impl, scenario) == (
+        "hello bo",
+        "BO",
+        {"name": "bo", "greet": "stored", "shout": "stored"},
+    )
+
+
+def test_local_subclass_underscore_attribute_wins_over_stored_value(local_impl):
+    def scenario(module):
+        session = _subclass_of(module)()
+        session._kind = "stored"
+        return session._kind, dict(session)["_kind"]
+
+    assert _same_in_werkzeug(local_impl, scenario) == ("class attribute", "stored")
+
+
+def test_local_subclass_falls_back_to_stored_values(local_impl):
+    def scenario(module):
+        session = _subclass_of(module)()
+        session.fallback = "stored"  # its property raises AttributeError
+        session.__dict__["in_dict"] = "instance dict"
+        missing = getattr(session, "missing", "default")
+        return session.fallback, session.in_dict, missing
+
+    assert _same_in_werkzeug(local_impl, scenario) == (
+        "stored",
+        "instance dict",
+        "default",
+    )
+
+
+def test_local_own_names_win_over_stored_values(local_impl):
+    def scenario(module):
+        local = module.Local()
+        local.__iter__ = "stored"
+        local.__release_local__ = "stored"
+        local._private = "stored"
+        local.__custom__ = "stored"
+        own = [callable(local.__iter__), callable(local.__release_local__)]
+        return own, local._private, local.__custom__, type(local._Local__storage)
+
+    assert _same_in_werkzeug(local_impl, scenario) == (
+        [True, True],
+        "stored",
+        "stored",
+        ContextVar,
+    )
 
 
 def test_local_uses_given_context_var(local_impl):

@@ -1,13 +1,17 @@
 """The context-local core: ``Local``, ``LocalStack``, ``LocalProxy``.
 
-The compiled ``erlen._local_c`` is used unless ``ERLEN_NO_EXTENSIONS=1`` is
-set or it cannot be imported; ``_local_py`` is its pure-Python twin with the
-same behaviour. :data:`COMPILED` says which one is active.
+The compiled ``erlen._local_c`` is used on CPython unless
+``ERLEN_NO_EXTENSIONS=1`` is set or it cannot be imported; ``_local_py`` is
+its pure-Python twin with the same behaviour, and the one used on other
+interpreters (PyPy, GraalPy): there C extensions go through an emulation of
+CPython's C API, which costs more than their JIT running the Python code.
+:data:`COMPILED` says which one is active.
 """
 
 from __future__ import annotations
 
 import os
+import sys
 import typing as t
 
 __all__ = [
@@ -21,9 +25,11 @@ __all__ = [
 
 COMPILED: bool = False
 
-if t.TYPE_CHECKING:  # type checkers always see the Python twin
-    from ._local_py import Local, LocalManager, LocalProxy, LocalStack, release_local
-elif os.environ.get("ERLEN_NO_EXTENSIONS", "") not in ("", "0"):
+_WANT_COMPILED = sys.implementation.name == "cpython" and os.environ.get(
+    "ERLEN_NO_EXTENSIONS", ""
+) in ("", "0")
+
+if t.TYPE_CHECKING or not _WANT_COMPILED:  # type checkers always see the twin
     from ._local_py import Local, LocalManager, LocalProxy, LocalStack, release_local
 else:
     try:
@@ -31,4 +37,10 @@ else:
 
         COMPILED = True
     except ImportError:
-        from ._local_py import Local, LocalManager, LocalProxy, LocalStack, release_local
+        from ._local_py import (
+            Local,
+            LocalManager,
+            LocalProxy,
+            LocalStack,
+            release_local,
+        )
