@@ -115,6 +115,9 @@ def create_app() -> Flask:
             scheme=request.scheme,
             host=request.host,
             script_root=request.script_root,
+            multiprocess=request.environ.get("wsgi.multiprocess"),
+            multithread=request.environ.get("wsgi.multithread"),
+            os_environ_copied="SERVING_RECORD_DIR" in request.environ,
         )
 
     @app.route("/stream")

@@ -51,17 +51,25 @@ EXPECT: dict[str, dict[str, t.Any]] = {
         "chunked_input_terminated": True,
         # SIGTERM: in-flight requests finish, new connections are refused.
         "graceful": True,
+        # wsgi.multiprocess is False even with several worker processes,
+        # and every environ carries a copy of the process environment.
+        "multiprocess": False,
+        "os_environ_copied": True,
     },
     "gunicorn-sync": {
         # The sync worker closes the connection after every response.
         "keep_alive": False,
         "chunked_input_terminated": True,
         "graceful": True,
+        "multiprocess": True,
+        "os_environ_copied": False,
     },
     "gunicorn-gthread": {
         "keep_alive": True,
         "chunked_input_terminated": True,
         "graceful": True,
+        "multiprocess": True,
+        "os_environ_copied": False,
     },
     "werkzeug": {
         # Keep-alive is off in werkzeug's development server (since 2.1):
@@ -71,6 +79,9 @@ EXPECT: dict[str, dict[str, t.Any]] = {
         # A development server: SIGTERM ends the process at once, and the
         # requests it was serving are cut off.
         "graceful": False,
+        # One process (threaded).
+        "multiprocess": False,
+        "os_environ_copied": False,
     },
 }
 
@@ -345,6 +356,14 @@ def test_keep_alive_many_requests_on_one_connection(server: Running) -> None:
         assert len(local_ports) == 1
     else:
         assert len(local_ports) == 200
+
+
+def test_environ_flags(server: Running) -> None:
+    _, _, body = get(server.port, "/env")
+    data = json.loads(body)
+    assert data["multithread"] is (server.name != "gunicorn-sync")
+    assert data["multiprocess"] is server.expect["multiprocess"]
+    assert data["os_environ_copied"] is server.expect["os_environ_copied"]
 
 
 # -- errors -------------------------------------------------------------------------
