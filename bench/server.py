@@ -342,24 +342,21 @@ def target_lines(
         row = results.get(Row(app, server, n))
         return None if row is None else row["rps"]
 
+    comparisons = (
+        ("gunicorn", "vs_flask_gunicorn", "erlen on erlen serve / Flask on gunicorn sync"),
+        ("granian", "vs_flask_granian", "erlen / Flask, both on granian"),
+    )
     for n in workers:
         erlen_g = rps("erlen", "granian", n)
-        flask_g = rps("flask", "granian", n)
-        flask_s = rps("flask", "gunicorn", n)
-        if erlen_g and flask_s:
-            goal = TARGETS["vs_flask_gunicorn"][scenario]
-            ratio = erlen_g / flask_s
-            lines.append((
-                f"erlen on erlen serve / Flask on gunicorn sync, {n} worker(s):"
-                f" {ratio:.1f}x (target {goal:g}x)", ratio >= goal,
-            ))
-        if erlen_g and flask_g:
-            goal = TARGETS["vs_flask_granian"][scenario]
-            ratio = erlen_g / flask_g
-            lines.append((
-                f"erlen / Flask, both on granian, {n} worker(s):"
-                f" {ratio:.1f}x (target {goal:g}x)", ratio >= goal,
-            ))
+        for flask_server, key, text in comparisons:
+            flask_rps = rps("flask", flask_server, n)
+            if erlen_g and flask_rps:
+                goal = TARGETS[key][scenario]  # type: ignore[index]
+                ratio = erlen_g / flask_rps
+                lines.append((
+                    f"{text}, {n} worker(s): {ratio:.1f}x (target {goal:g}x)",
+                    ratio >= goal,
+                ))
         if erlen_g:
             shares = results[Row("erlen", "granian", n)]["shares"]
             share = statistics.median(shares)
