@@ -412,3 +412,24 @@ def test_the_notes_example_serves(tmp_path: Path) -> None:
         status, _, body = get(port, "/api/notes")
         assert status == 200
         assert isinstance(json.loads(body), (list, dict))
+
+
+def test_gunicorn_recycles_a_worker_after_max_requests(tmp_path: Path) -> None:
+    port = free_port()
+    args = erlen_command(
+        "serve", "--server", "gunicorn", "--port", str(port), "--workers", "1",
+        "--max-requests", "5", "--no-access-log",
+    )
+    with ServerProcess(args, port, tmp_path / "server.log") as proc:
+        pids = []
+        for _ in range(40):
+            try:
+                _, headers, _ = get(port, "/ping", timeout=10)
+            except OSError:
+                continue  # the moment between the old worker and the new
+            pids.append(int(headers["X-Pid"]))
+            if len(set(pids)) >= 3:
+                break
+        # Every 5 requests (the readiness probe among them), a new worker.
+        assert len(set(pids)) >= 3, (pids, proc.log()[-2000:])
+        assert max(pids.count(pid) for pid in set(pids)) <= 5

@@ -315,3 +315,19 @@ def test_flask_session_on_redis_across_instances(
         assert "teal" not in client.cookies["session"]
         data, _ = client.request("GET", "/get")
         assert user_keys(data["session"]) == {"colour": "teal", "shape": "round"}
+
+
+@pytest.mark.parametrize("ci", ["", "true"])
+def test_a_missing_program_skips_or_fails_in_ci(
+    ci: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    monkeypatch.setattr(os, "access", lambda path, mode: False)
+    if ci:
+        monkeypatch.setenv("CI", ci)
+        with pytest.raises(pytest.fail.Exception, match="apt-get install nginx"):
+            require("nginx")
+    else:
+        monkeypatch.delenv("CI", raising=False)
+        with pytest.raises(pytest.skip.Exception, match="nginx is not installed"):
+            require("nginx")
