@@ -433,3 +433,31 @@ def test_gunicorn_recycles_a_worker_after_max_requests(tmp_path: Path) -> None:
         # Every 5 requests (the readiness probe among them), a new worker.
         assert len(set(pids)) >= 3, (pids, proc.log()[-2000:])
         assert max(pids.count(pid) for pid in set(pids)) <= 5
+
+
+def _ipv6_loopback() -> bool:
+    try:
+        with socket.socket(socket.AF_INET6) as sock:
+            sock.bind(("::1", 0))
+    except OSError:
+        return False
+    return True
+
+
+@pytest.mark.skipif(not _ipv6_loopback(), reason="no IPv6 loopback here")
+@pytest.mark.parametrize("server", SERVERS)
+def test_serve_on_the_ipv6_loopback(server: str, tmp_path: Path) -> None:
+    port = free_port("::1")
+    args = erlen_command(
+        "serve", "--server", server, "--host", "::1", "--port", str(port),
+        "--workers", "1", "--no-access-log",
+    )
+    with ServerProcess(args, None, tmp_path / "server.log") as proc:
+
+        def answer() -> bytes | None:
+            try:
+                return get(port, "/ping", host="::1", timeout=5)[2]
+            except OSError:
+                return None if proc.proc.poll() is None else b"exited"
+
+        assert wait_for(answer, 60, step=0.1) == b"pong", proc.log()
