@@ -190,47 +190,67 @@ def test_sessions_and_flashes_follow_the_client_across_instances(
         assert data["messages"] == []
 
 
+def start_pair(
+    stack: ExitStack, tmp: Path, keys_a: tuple[str, str], keys_b: tuple[str, str]
+) -> int:
+    """Instances ``a`` and ``b`` behind nginx, each with its (SECRET_KEY,
+    SECRET_KEY_FALLBACKS); the port of nginx."""
+    tmp.mkdir()
+    ports = []
+    for name, (key, fallbacks) in (("a", keys_a), ("b", keys_b)):
+        env = {
+            "SERVING_SECRET_KEY": key,
+            "SERVING_SECRET_KEY_FALLBACKS": fallbacks,
+            "SERVING_RECORD_DIR": str(tmp),
+        }
+        ports.append(t.cast(int, start_instance(stack, tmp, name, env).port))
+    return start_nginx(stack, tmp, (ports[0], ports[1]))
+
+
+def continues(client: Client, ident: str, first_n: int, requests: int) -> set[str]:
+    """Send ``requests`` requests; each must see the session so far. The
+    instances that answered."""
+    seen = set()
+    for n in range(first_n, first_n + requests):
+        data, instance = client.request("GET", f"/session/{ident}")
+        seen.add(instance)
+        assert (data["seen"], data["n"]) == (ident, n), (instance, data)
+    return seen
+
+
 def test_key_rotation_across_instances(tmp_path: Path, gunicorn_free_env: None) -> None:
+    """The README's two-step rotation, instance by instance: at every stage,
+    including the mixed ones, the client's session survives whichever
+    instance answers."""
     require("nginx")
     from erlen import Flask
 
-    client: Client
+    old, new = ("old-key", ""), ("new-key", "old-key")
+    step_one = ("old-key", "new-key")  # accepts the new key, still signs with the old
     with ExitStack() as stack:
-        env = {"SERVING_SECRET_KEY": "old-key", "SERVING_RECORD_DIR": str(tmp_path)}
-        a = start_instance(stack, tmp_path, "a", env)
-        b = start_instance(stack, tmp_path, "b", env)
-        port = start_nginx(stack, tmp_path, (t.cast(int, a.port), t.cast(int, b.port)))
-        client = Client(port)
+        client = Client(start_pair(stack, tmp_path / "before", old, old))
         for n in (1, 2):
             data, _ = client.request("GET", "/session/bob")
             assert data["n"] == n
         old_cookie = client.cookies["session"]
-
-    rotated = tmp_path / "rotated"
-    rotated.mkdir()
-    with ExitStack() as stack:
-        env = {
-            "SERVING_SECRET_KEY": "new-key",
-            "SERVING_SECRET_KEY_FALLBACKS": "old-key",
-            "SERVING_RECORD_DIR": str(rotated),
-        }
-        a = start_instance(stack, rotated, "a", env)
-        b = start_instance(stack, rotated, "b", env)
-        port = start_nginx(stack, rotated, (t.cast(int, a.port), t.cast(int, b.port)))
-        client.port = port
-        seen = set()
-        for n in (3, 4, 5, 6):
-            data, instance = client.request("GET", "/session/bob")
-            seen.add(instance)
-            # The cookie signed with the old key is still this client's.
-            assert (data["seen"], data["n"]) == ("bob", n)
-        assert seen == {"a", "b"}
-        # A fresh client holding only the old cookie is accepted by both.
-        for _ in range(2):
-            stale = Client(port)
-            stale.cookies["session"] = old_cookie
-            data, _ = stale.request("GET", "/session/bob")
-            assert (data["seen"], data["n"]) == ("bob", 3)
+    stages = [
+        ("step-one-half", step_one, old),
+        ("step-one-done", step_one, step_one),
+        ("step-two-half", new, step_one),
+        ("step-two-done", new, new),
+    ]
+    n = 3
+    for stage, keys_a, keys_b in stages:
+        with ExitStack() as stack:
+            client.port = start_pair(stack, tmp_path / stage, keys_a, keys_b)
+            assert continues(client, "bob", n, 4) == {"a", "b"}, stage
+            n += 4
+            if stage == "step-two-done":
+                # A client still holding a cookie from before is accepted.
+                stale = Client(client.port)
+                stale.cookies["session"] = old_cookie
+                data, _ = stale.request("GET", "/session/bob")
+                assert (data["seen"], data["n"]) == ("bob", 3)
 
     def loads(key: str, cookie: str) -> t.Any:
         app = Flask("rotation-check")
@@ -242,9 +262,21 @@ def test_key_rotation_across_instances(tmp_path: Path, gunicorn_free_env: None) 
             return None
 
     # Cookies written after the rotation are signed with the new key only.
-    assert loads("new-key", client.cookies["session"]) == {"ident": "bob", "n": 6}
+    assert loads("new-key", client.cookies["session"]) == {"ident": "bob", "n": n - 1}
     assert loads("old-key", client.cookies["session"]) is None
     assert loads("old-key", old_cookie) == {"ident": "bob", "n": 2}
+
+
+def test_switching_keys_in_one_step_loses_sessions_midway(
+    tmp_path: Path, gunicorn_free_env: None
+) -> None:
+    """The control: one instance on the new key while the other knows only
+    the old one, and a client alternating between them loses its session."""
+    require("nginx")
+    with ExitStack() as stack:
+        client = Client(start_pair(stack, tmp_path / "mixed", ("new-key", ""), ("old-key", "")))
+        answers = [client.request("GET", "/session/carol")[0] for _ in range(4)]
+    assert all(data["seen"] is None and data["n"] == 1 for data in answers), answers
 
 
 def start_redis(stack: ExitStack, tmp: Path) -> int:
