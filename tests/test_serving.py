@@ -461,3 +461,13 @@ def test_serve_on_the_ipv6_loopback(server: str, tmp_path: Path) -> None:
                 return None if proc.proc.poll() is None else b"exited"
 
         assert wait_for(answer, 60, step=0.1) == b"pong", proc.log()
+
+
+def test_a_group_factory_without_an_import_path_is_refused() -> None:
+    from erlen import Flask
+    from erlen.cli import FlaskGroup
+
+    group = FlaskGroup(create_app=lambda: Flask("made-by-the-group"))
+    result = CliRunner().invoke(group, ["serve"])
+    assert result.exit_code == 1
+    assert "give --app (or ERLEN_APP)" in result.output

@@ -292,8 +292,6 @@ def run_gunicorn(spec: AppSpec, opts: ServeOptions) -> None:
         def load(self) -> WSGIApplication:
             return load_wsgi(spec_text)
 
-    # gunicorn's arbiter reads sys.argv for nothing here, but its usage line
-    # and process titles come from it.
     ErlenApplication(usage="erlen serve --server gunicorn").run()
 
 
@@ -334,7 +332,7 @@ def serve(
 # -- the command ----------------------------------------------------------------
 
 
-def _positive(ctx: click.Context, param: click.Parameter, value: t.Any) -> t.Any:
+def _not_negative(ctx: click.Context, param: click.Parameter, value: t.Any) -> t.Any:
     if value is not None and value < 0:
         raise click.BadParameter("must not be negative", ctx, param)
     return value
@@ -361,19 +359,19 @@ def _positive(ctx: click.Context, param: click.Parameter, value: t.Any) -> t.Any
               help="Threads per worker that run requests.")
 @click.option("--backlog", type=click.IntRange(min=1), default=1024, show_default=True,
               help="Connections waiting to be accepted.")
-@click.option("--keep-alive", type=float, default=None, callback=_positive,
+@click.option("--keep-alive", type=float, default=None, callback=_not_negative,
               help="Seconds an idle kept-alive connection stays open; 0 turns"
               " keep-alive off (gunicorn's timeout; granian offers only 0).")
-@click.option("--timeout", type=float, default=None, callback=_positive,
+@click.option("--timeout", type=float, default=None, callback=_not_negative,
               help="gunicorn only: seconds a silent worker may take before it"
               " is killed and replaced.")
-@click.option("--header-timeout", type=float, default=None, callback=_positive,
+@click.option("--header-timeout", type=float, default=None, callback=_not_negative,
               help="granian only: seconds to receive a request's headers.")
 @click.option("--max-requests", type=click.IntRange(min=1), default=None,
               help="gunicorn only: recycle a worker after this many requests.")
 @click.option("--max-requests-jitter", type=click.IntRange(min=0), default=None,
               help="gunicorn only: a random 0..N added to --max-requests.")
-@click.option("--max-lifetime", type=float, default=None, callback=_positive,
+@click.option("--max-lifetime", type=float, default=None, callback=_not_negative,
               help="granian only: recycle a worker after this many seconds (60+).")
 @click.option("--max-rss", type=click.IntRange(min=1), default=None,
               help="granian only: recycle a worker whose memory exceeds this"
@@ -381,7 +379,7 @@ def _positive(ctx: click.Context, param: click.Parameter, value: t.Any) -> t.Any
 @click.option("--respawn/--no-respawn", default=True, show_default=True,
               help="Replace workers that die.")
 @click.option("--graceful-timeout", type=float, default=30.0, show_default=True,
-              callback=_positive,
+              callback=_not_negative,
               help="On SIGTERM, seconds in-flight requests get to finish.")
 @click.option("--access-log/--no-access-log", default=True, show_default=True,
               help="Log every request to standard output.")
@@ -400,6 +398,13 @@ def serve_command(ctx: click.Context, workers: int | None, **options: t.Any) -> 
     from .cli import ScriptInfo
 
     info = ctx.ensure_object(ScriptInfo)
+    if info.create_app is not None and not info.app_import_path:
+        # Workers are separate processes: they find the app from its import
+        # path, and a function given to the group cannot reach them.
+        raise ServeError(
+            "erlen serve finds the app in each worker by its import path:"
+            " give --app (or ERLEN_APP)"
+        )
     opts = ServeOptions(
         workers=workers if workers is not None else default_workers(), **options
     )
