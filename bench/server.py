@@ -1,48 +1,57 @@
-"""Throughput behind a real server: gunicorn (sync worker, one process) on a
-loopback port, driven by wrk, for erlen, Flask and a bare WSGI callable.
+"""Throughput behind real servers, side by side in one run: erlen, Flask and
+a bare WSGI callable, each on gunicorn's sync worker and on ``erlen serve``'s
+server (granian's WSGI interface), with 1 and 2 worker processes, driven by
+wrk on loopback.
 
 Usage::
 
-    python bench/server.py                      # hello and realistic, 41 rounds of 1 s
-    python bench/server.py --duration 2 --rounds 9
-    python bench/server.py --scenario hello --client python
+    python bench/server.py                        # hello and realistic, 9 rounds of 1 s
+    python bench/server.py --duration 2 --rounds 5
+    python bench/server.py --scenario hello --servers gunicorn --workers 1 --rounds 41
+    python bench/server.py --quick                # one short round: keeps it working
 
-For every scenario (``hello``, ``realistic``) it starts one
-``gunicorn -k sync -w 1`` per row (``erlen``, ``flask``, ``floor``: the bare
-WSGI callable of ``bench/apps.py``), each on its own port, waits for them,
-warms each worker up, then measures the rows in turn for ``--duration``
-seconds each, ``--rounds`` times with the order rotating, and stops the
-servers. Each row reports the median of its rounds: requests per second,
-latency percentiles, and its share of the floor's throughput, taken round by
-round (its requests per second over the floor's in the same round, which
-cancels the machine's drift between rounds) with the rounds' range (issue 7:
-erlen's hello at least 90%).
+For every scenario (``hello``, ``realistic``) it starts one server per row
+(app x server x workers, each on its own port), waits for them, warms each
+up, then measures the rows in turn for ``--duration`` seconds each,
+``--rounds`` times with the order rotating, and stops the servers. Each row
+reports the median of its rounds: requests per second, latency percentiles,
+and its share of the bare callable's throughput on the same server with the
+same workers, taken round by round (which cancels the machine's drift
+between rounds) with the rounds' range.
+
+The granian rows run granian with exactly the settings ``erlen serve``
+gives it (``erlen.serving.granian_settings``: one thread per worker, access
+log off); the gunicorn rows run ``gunicorn -k sync``. The report ends with
+the targets, as ratios of rows of this run: erlen on granian against Flask
+on gunicorn sync (10x hello, 5x realistic), erlen against Flask on the same
+granian (4x hello, 2.5x realistic), erlen's share of the bare callable on
+granian (75%), and erlen's p99 on granian against Flask's on gunicorn sync
+at the same load (no worse). Gunicorn's sync worker alone (erlen's hello at
+90% of the bare callable there) is measured best with ``--servers gunicorn
+--workers 1 --rounds 41``.
 
 On the shared 2-core machine this was written on, one round's share has a
-standard deviation of about 12% (the floor alone drifts between 5,500 and
-9,600 req/s over a minute), and rounds of 2 s vary as much as rounds of 1 s.
-The default is therefore many short rounds: 41 of 1 s, whose median moves
-by about 2.3% (1.25 x 12% / sqrt(41)) where 21 rounds' median moved by
-about 3.3%. A run of both scenarios takes about four and a half minutes.
-The report gives the median's bootstrap interval over the rounds; between
-runs the host's load moves the share further (four runs in one hour gave
-85% to 92%), so compare runs, not one interval.
+standard deviation of about 12%, and a server with two workers competes with
+wrk for the two cores, so compare rows of one run, not runs.
 
 The load generator is wrk (``apt-get install wrk``) with one thread and four
-connections; without wrk, or with ``--client python``, a bounded Python
-client (threads with ``http.client``) is used, which is slower than the
-server and so measures less precisely. Everything is bounded: each
-measurement by its duration, and each server and client by a timeout.
+connections (kept alive where the server allows); without wrk, or with
+``--client python``, a bounded Python client (threads with ``http.client``)
+is used, which is slower than granian and so cannot show its speed: use it
+to check that the script works, not for figures. Everything is bounded:
+each measurement by its duration, and each server and client by a timeout.
 
 The realistic rows send the session cookie that the app's own test client
 makes, so each request loads and saves the session as in the in-process
-benchmark. gunicorn imports the apps through ``make()`` below.
+benchmark. gunicorn imports the apps through ``make()`` below; granian
+through ``python bench/server.py --serve-granian ...``.
 """
 
 from __future__ import annotations
 
 import argparse
 import http.client
+import importlib.util
 import os
 import random
 import re
@@ -55,6 +64,7 @@ import sys
 import threading
 import time
 import typing as t
+from dataclasses import dataclass
 from pathlib import Path
 
 BENCH_DIR = Path(__file__).resolve().parent
@@ -62,13 +72,36 @@ sys.path.insert(0, str(BENCH_DIR))
 
 import apps  # noqa: E402
 
-ROWS = ("erlen", "flask", "floor")
+APPS = ("erlen", "flask", "floor")
+ROWS = APPS  # the apps of every server and worker count
+SERVERS = ("gunicorn", "granian")
+WORKER_COUNTS = (1, 2)
 SCENARIOS = ("hello", "realistic")
-TARGET_SHARE = 0.90  # issue 7: erlen's hello at least 90% of the floor
+
+#: The targets, as ratios of rows of one run (see the module docstring).
+TARGETS = {
+    # erlen on granian over Flask on gunicorn sync, same worker count
+    "vs_flask_gunicorn": {"hello": 10.0, "realistic": 5.0},
+    # erlen over Flask, both on granian
+    "vs_flask_granian": {"hello": 4.0, "realistic": 2.5},
+    # erlen's share of the bare callable on granian
+    "share_granian": 0.75,
+}
+
+
+@dataclass(frozen=True)
+class Row:
+    app: str  # erlen, flask or floor
+    server: str  # gunicorn or granian
+    workers: int
+
+    @property
+    def label(self) -> str:
+        return f"{self.app} | {self.server} | {self.workers}"
 
 
 def make(row: str, scenario: str) -> apps.WSGIApp:
-    """The WSGI callable gunicorn serves: ``server:make('erlen', 'hello')``."""
+    """The WSGI callable a server serves: ``server:make('erlen', 'hello')``."""
     if row == "floor":
         return apps.bare_wsgi_hello() if scenario == "hello" else apps.bare_wsgi_realistic()
     fw = apps.load_framework(row)
@@ -76,7 +109,7 @@ def make(row: str, scenario: str) -> apps.WSGIApp:
 
 
 def request_of(row: str, scenario: str) -> tuple[str, dict[str, str]]:
-    """The path and headers every request of a row sends."""
+    """The path and headers every request of an app's row sends."""
     if scenario == "hello":
         return apps.HELLO_PATH, {}
     path = f"{apps.ITEM_PATH}?fields={apps.ITEM_QUERY['fields']}"
@@ -96,22 +129,58 @@ def wait_for_port(port: int, proc: subprocess.Popen[bytes], timeout: float) -> N
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"gunicorn exited with {proc.returncode}")
+            raise RuntimeError(f"the server exited with {proc.returncode}")
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.2):
                 return
         except OSError:
             time.sleep(0.05)
-    raise TimeoutError(f"gunicorn did not listen on port {port} within {timeout} s")
+    raise TimeoutError(f"no server listened on port {port} within {timeout} s")
+
+
+def _load_for_granian(target: str) -> apps.WSGIApp:
+    """granian's loader in each worker: ``target`` is ``app:scenario``."""
+    row, scenario = target.split(":")
+    return make(row, scenario)
+
+
+def serve_granian(row: str, scenario: str, port: int, workers: int) -> None:
+    """Serve one app on granian with ``erlen serve``'s settings (run in the
+    server's own process by ``--serve-granian``)."""
+    from granian.server import Server as Granian
+
+    from erlen.serving import ServeOptions
+    from erlen.serving import granian_settings
+
+    options = ServeOptions(port=port, workers=workers, access_log=False)
+    server = Granian(f"{row}:{scenario}", **granian_settings(options))
+    server.serve(target_loader=_load_for_granian)
 
 
 class Server:
-    """gunicorn serving one row's app, for the duration of a ``with``."""
+    """One row's server, for the duration of a ``with``."""
 
-    def __init__(self, row: str, scenario: str) -> None:
-        self.row, self.scenario = row, scenario
+    def __init__(self, row: Row | str, scenario: str) -> None:
+        # A bare app name means gunicorn with one worker.
+        self.row = row if isinstance(row, Row) else Row(row, "gunicorn", 1)
+        self.scenario = scenario
         self.port = free_port()
         self.proc: subprocess.Popen[bytes] | None = None
+
+    def command(self) -> list[str]:
+        row = self.row
+        if row.server == "granian":
+            return [
+                sys.executable, str(BENCH_DIR / "server.py"), "--serve-granian",
+                row.app, self.scenario, str(self.port), str(row.workers),
+            ]
+        return [
+            sys.executable, "-m", "gunicorn",
+            "--worker-class", "sync", "--workers", str(row.workers),
+            "--bind", f"127.0.0.1:{self.port}",
+            "--log-level", "warning", "--backlog", "64",
+            f"server:make({row.app!r}, {self.scenario!r})",
+        ]
 
     def __enter__(self) -> Server:
         env = dict(os.environ)
@@ -119,14 +188,10 @@ class Server:
         env["PYTHONPATH"] = os.pathsep.join(
             p for p in (str(BENCH_DIR), env.get("PYTHONPATH", "")) if p
         )
-        cmd = [
-            sys.executable, "-m", "gunicorn",
-            "--worker-class", "sync", "--workers", "1",
-            "--bind", f"127.0.0.1:{self.port}",
-            "--log-level", "warning", "--backlog", "64",
-            f"server:make({self.row!r}, {self.scenario!r})",
-        ]
-        self.proc = subprocess.Popen(cmd, cwd=BENCH_DIR, env=env, start_new_session=True)
+        self.proc = subprocess.Popen(
+            self.command(), cwd=BENCH_DIR, env=env, start_new_session=True,
+            stdout=subprocess.DEVNULL,
+        )
         wait_for_port(self.port, self.proc, timeout=30)
         return self
 
@@ -134,7 +199,7 @@ class Server:
         proc = self.proc
         if proc is None or proc.poll() is not None:
             return
-        proc.send_signal(signal.SIGTERM)  # gunicorn's graceful stop
+        proc.send_signal(signal.SIGTERM)  # a graceful stop on both servers
         try:
             proc.wait(timeout=15)
         except subprocess.TimeoutExpired:
@@ -187,22 +252,25 @@ def run_python_client(
 
     def worker() -> None:
         mine: list[float] = []
-        while time.monotonic() < stop_at:
-            # gunicorn's sync worker closes the connection after each
-            # response, so each request opens a new one (as wrk does).
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-            start = time.perf_counter()
-            try:
-                conn.request("GET", path, headers=headers)
-                response = conn.getresponse()
-                response.read()
-                if response.status != 200:
-                    failures.append(str(response.status))
-            except OSError as exc:
-                failures.append(repr(exc))
-            finally:
-                conn.close()
-            mine.append(time.perf_counter() - start)
+        # One connection per thread, kept alive where the server allows (as
+        # wrk does); http.client opens a new one when the server closed it
+        # (gunicorn's sync worker does after every response).
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+        try:
+            while time.monotonic() < stop_at:
+                start = time.perf_counter()
+                try:
+                    conn.request("GET", path, headers=headers)
+                    response = conn.getresponse()
+                    response.read()
+                    if response.status != 200:
+                        failures.append(str(response.status))
+                except OSError as exc:
+                    failures.append(repr(exc))
+                    conn.close()
+                mine.append(time.perf_counter() - start)
+        finally:
+            conn.close()
         with lock:
             latencies.extend(mine)
 
@@ -224,41 +292,90 @@ def run_python_client(
 
 
 def measure_scenario(
-    scenario: str, duration: float, rounds: int, client: str
-) -> dict[str, dict[str, t.Any]]:
-    """Serve every row's app at once (idle servers cost nothing), then drive
+    scenario: str, duration: float, rounds: int, client: str, rows: list[Row]
+) -> dict[Row, dict[str, t.Any]]:
+    """Serve every row's app at once (idle servers cost little), then drive
     them in turn, ``rounds`` times with the order rotating, so that a burst
     of load from elsewhere on the machine hits all rows alike. Each row
     gets the median of its rounds, and its ``shares``: in each round, its
-    requests per second over the floor's in the same round."""
+    requests per second over the bare callable's on the same server with
+    the same workers in the same round."""
     drive = run_wrk if client == "wrk" else run_python_client
-    requests = {row: request_of(row, scenario) for row in ROWS}
-    samples: dict[str, list[dict[str, float]]] = {row: [] for row in ROWS}
-    servers = [Server(row, scenario) for row in ROWS]
+    requests = {app: request_of(app, scenario) for app in {row.app for row in rows}}
+    samples: dict[Row, list[dict[str, float]]] = {row: [] for row in rows}
+    servers = [Server(row, scenario) for row in rows]
     try:
         for server in servers:
             server.__enter__()
         ports = {server.row: server.port for server in servers}
-        for row in ROWS:  # warm-up
-            drive(ports[row], *requests[row], min(1.0, duration))
+        for row in rows:  # warm-up
+            drive(ports[row], *requests[row.app], min(1.0, duration))
         for round_ in range(rounds):
-            shift = round_ % len(ROWS)
-            for row in ROWS[shift:] + ROWS[:shift]:
-                samples[row].append(drive(ports[row], *requests[row], duration))
+            shift = round_ % len(rows)
+            for row in rows[shift:] + rows[:shift]:
+                samples[row].append(drive(ports[row], *requests[row.app], duration))
     finally:
         for server in servers:
             server.__exit__()
-    results: dict[str, dict[str, t.Any]] = {}
+    results: dict[Row, dict[str, t.Any]] = {}
     for row, runs in samples.items():
         results[row] = {
             key: statistics.median(s[key] for s in runs if key in s) for key in runs[0]
         }
+        floor = samples[Row("floor", row.server, row.workers)]
         # The machine's speed drifts between rounds more than between the
         # rows of one round: a row's share is taken round by round.
         results[row]["shares"] = [
-            mine["rps"] / floor["rps"] for mine, floor in zip(runs, samples["floor"])
+            mine["rps"] / base["rps"] for mine, base in zip(runs, floor)
         ]
     return results
+
+
+def target_lines(
+    scenario: str, results: dict[Row, dict[str, t.Any]], workers: t.Iterable[int]
+) -> list[tuple[str, bool]]:
+    """Each target that this run's rows allow checking, with whether it is
+    met: a line of text and a pass flag."""
+    lines: list[tuple[str, bool]] = []
+
+    def rps(app: str, server: str, n: int) -> float | None:
+        row = results.get(Row(app, server, n))
+        return None if row is None else row["rps"]
+
+    comparisons = (
+        ("gunicorn", "vs_flask_gunicorn", "erlen on erlen serve / Flask on gunicorn sync"),
+        ("granian", "vs_flask_granian", "erlen / Flask, both on granian"),
+    )
+    for n in workers:
+        erlen_g = rps("erlen", "granian", n)
+        for flask_server, key, text in comparisons:
+            flask_rps = rps("flask", flask_server, n)
+            if erlen_g and flask_rps:
+                goal = TARGETS[key][scenario]  # type: ignore[index]
+                ratio = erlen_g / flask_rps
+                lines.append((
+                    f"{text}, {n} worker(s): {ratio:.1f}x (target {goal:g}x)",
+                    ratio >= goal,
+                ))
+        if erlen_g:
+            shares = results[Row("erlen", "granian", n)]["shares"]
+            share = statistics.median(shares)
+            low, high = median_interval(shares)
+            goal = TARGETS["share_granian"]
+            lines.append((
+                f"erlen's share of the bare callable on granian, {n} worker(s):"
+                f" {share:.0%} (95% interval {low:.0%}-{high:.0%}; target {goal:.0%})",
+                share >= goal,
+            ))
+        erlen_row = results.get(Row("erlen", "granian", n))
+        flask_row = results.get(Row("flask", "gunicorn", n))
+        if erlen_row and flask_row and "p99" in erlen_row and "p99" in flask_row:
+            lines.append((
+                f"p99 of erlen on erlen serve {fmt_ms(erlen_row['p99'])} vs Flask on"
+                f" gunicorn sync {fmt_ms(flask_row['p99'])}, {n} worker(s), same"
+                " load (no worse)", erlen_row["p99"] <= flask_row["p99"],
+            ))
+    return lines
 
 
 def share_text(shares: list[float]) -> str:
@@ -291,10 +408,21 @@ def fmt_ms(seconds: float | None) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--scenario", choices=SCENARIOS, action="append")
+    parser.add_argument("--servers", choices=SERVERS, action="append")
+    parser.add_argument("--workers", type=int, choices=(1, 2), action="append")
     parser.add_argument("--duration", type=float, default=1.0, help="seconds per measurement")
-    parser.add_argument("--rounds", type=int, default=41, help="measurements per row (median)")
+    parser.add_argument("--rounds", type=int, default=9, help="measurements per row (median)")
     parser.add_argument("--client", choices=("auto", "wrk", "python"), default="auto")
+    parser.add_argument(
+        "--quick", action="store_true",
+        help="one round of 0.5 s, hello only, 1 worker, the Python client:"
+        " checks that the script works, measures nothing",
+    )
     args = parser.parse_args(argv)
+    if args.quick:
+        args.rounds, args.duration, args.client = 1, 0.5, "python"
+        args.scenario = args.scenario or ["hello"]
+        args.workers = args.workers or [1]
     if args.duration <= 0 or args.duration > 60 or not 1 <= args.rounds <= 99:
         parser.error("--duration must be in (0, 60] and --rounds in [1, 99]")
     client = args.client
@@ -303,48 +431,55 @@ def main(argv: list[str] | None = None) -> int:
     elif client == "wrk" and not shutil.which("wrk"):
         parser.error("wrk is not installed (apt-get install wrk)")
     scenarios = args.scenario or list(SCENARIOS)
+    servers = args.servers or list(SERVERS)
+    if "granian" in servers and importlib.util.find_spec("granian") is None:
+        if args.servers:
+            parser.error("granian is not installed (pip install 'erlen[serve]')")
+        servers.remove("granian")
+        print("granian is not installed: the gunicorn rows only.\n")
+    workers = sorted(set(args.workers or WORKER_COUNTS))
+    rows = [Row(app, server, n) for server in servers for n in workers for app in APPS]
 
     from erlen import local
 
     core = "cython" if local.COMPILED else "python"
     print(
-        f"gunicorn (sync worker, 1 process) on loopback, driven by {client}"
+        f"{', '.join(servers)} on loopback with {', '.join(map(str, workers))}"
+        f" worker(s), driven by {client}"
         f" ({'1 thread, 4 connections' if client == 'wrk' else '4 threads'}),"
         f" {args.duration:g} s per measurement, median of {args.rounds}"
         f" round(s); erlen on the {core} core.\n"
     )
     ok = True
     for scenario in scenarios:
-        results = measure_scenario(scenario, args.duration, args.rounds, client)
+        results = measure_scenario(scenario, args.duration, args.rounds, client, rows)
         print(f"### {scenario}\n")
-        print("| row | req/s | p50 | p90 | p99 | share of floor (rounds' range) |")
-        print("|---|---:|---:|---:|---:|---:|")
-        for row in ROWS:
+        print(
+            "| app | server | workers | req/s | p50 | p90 | p99 |"
+            " share of floor (rounds' range) |"
+        )
+        print("|---|---|---:|---:|---:|---:|---:|---:|")
+        for row in rows:
             r = results[row]
             print(
-                f"| {row} | {r['rps']:,.0f} | {fmt_ms(r.get('p50'))} | {fmt_ms(r.get('p90'))}"
-                f" | {fmt_ms(r.get('p99'))} | {share_text(r['shares'])} |"
+                f"| {row.label} | {r['rps']:,.0f} | {fmt_ms(r.get('p50'))}"
+                f" | {fmt_ms(r.get('p90'))} | {fmt_ms(r.get('p99'))}"
+                f" | {share_text(r['shares'])} |"
             )
-        speedup = results["erlen"]["rps"] / results["flask"]["rps"]
-        print(f"\nerlen / flask: {speedup:.2f}x requests per second.")
-        if scenario == "hello":
-            shares = results["erlen"]["shares"]
-            share = statistics.median(shares)
-            low, high = median_interval(shares)
-            passed = share >= TARGET_SHARE
+        print()
+        for text, passed in target_lines(scenario, results, workers):
             ok = ok and passed
-            print(
-                f"Target: erlen's hello at least {TARGET_SHARE:.0%} of the bare WSGI"
-                f" callable, as the median of the rounds' shares: {share:.0%}"
-                f" {'PASS' if passed else 'FAIL'}"
-                f" (Flask: {statistics.median(results['flask']['shares']):.0%})."
-                f" The median's 95% bootstrap interval: {low:.0%}-{high:.0%}."
-            )
+            print(f"Target: {text}: {'PASS' if passed else 'FAIL'}")
         print()
     return 0 if ok else 1
 
 
 if __name__ == "__main__":
+    if len(sys.argv) == 6 and sys.argv[1] == "--serve-granian":
+        _, _, app_name, scenario_name, port_text, workers_text = sys.argv
+        serve_granian(app_name, scenario_name, int(port_text), int(workers_text))
+        sys.exit(0)
+
     from installed import require_compiled_core
 
     require_compiled_core("bench/server.py")

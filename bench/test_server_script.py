@@ -1,13 +1,15 @@
 """bench/server.py kept working: one short round of the real-server check.
 
-CI runs this once with the bounded Python client (wrk need not be
-installed); it checks that the script starts gunicorn for every row, drives
-it, stops it and reports, not how fast anything is. The report's statistics
-are checked on their own below.
+CI runs it once in its quick mode (one round, the bounded Python client, so
+wrk need not be installed); it checks that the script starts gunicorn and
+granian for every row, drives them, stops them and reports, not how fast
+anything is. The report's statistics and targets are checked on their own
+below.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import re
 import statistics
 import sys
@@ -20,21 +22,61 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import server
 
 
-def test_one_round_reports_every_row(capsys: pytest.CaptureFixture[str]) -> None:
+def test_quick_run_reports_every_row(capsys: pytest.CaptureFixture[str]) -> None:
     pytest.importorskip("gunicorn")
-    rc = server.main(
-        ["--scenario", "hello", "--rounds", "1", "--duration", "1", "--client", "python"]
-    )
+    rc = server.main(["--quick"])
     out = capsys.readouterr().out
-    assert rc in (0, 1)  # 1: the target missed, which one short round may do
-    for row in server.ROWS:
-        line = re.search(rf"^\| {row} \| ([\d,]+) \|", out, re.MULTILINE)
-        assert line is not None, out
-        assert int(line.group(1).replace(",", "")) > 0
-    assert re.search(r"^\| floor \|.*\| 100% \(100%-100%\) \|$", out, re.MULTILINE), out
-    target = re.search(r"Target: .*: (\d+)% (PASS|FAIL)", out)
-    assert target is not None, out
-    assert (target.group(2) == "PASS") == (rc == 0)
+    assert rc in (0, 1)  # 1: a target missed, which one short round may do
+    servers = ["gunicorn"] + (["granian"] if importlib.util.find_spec("granian") else [])
+    for name in servers:
+        for app in server.APPS:
+            line = re.search(rf"^\| {app} \| {name} \| 1 \| ([\d,]+) \|", out, re.MULTILINE)
+            assert line is not None, out
+            assert int(line.group(1).replace(",", "")) > 0
+        assert re.search(
+            rf"^\| floor \| {name} \| 1 \|.*\| 100% \(100%-100%\) \|$", out, re.MULTILINE
+        ), out
+    targets = re.findall(r"^Target: .*: (PASS|FAIL)$", out, re.MULTILINE)
+    # With granian: two ratios, the share and the p99; gunicorn alone: none.
+    assert len(targets) == (4 if "granian" in servers else 0), out
+    assert ("FAIL" not in targets) == (rc == 0)
+
+
+def _results(rps: dict[tuple[str, str], float], p99: dict[tuple[str, str], float]) -> dict:
+    return {
+        server.Row(app, name, 1): {"rps": value, "p99": p99[(app, name)], "shares": [value / rps[("floor", name)]]}
+        for (app, name), value in rps.items()
+    }
+
+
+def test_target_lines() -> None:
+    rps = {
+        ("erlen", "granian"): 40_000.0,
+        ("flask", "granian"): 9_000.0,
+        ("floor", "granian"): 50_000.0,
+        ("erlen", "gunicorn"): 6_000.0,
+        ("flask", "gunicorn"): 3_900.0,
+        ("floor", "gunicorn"): 7_000.0,
+    }
+    p99 = {key: 0.002 for key in rps}
+    lines = dict(server.target_lines("hello", _results(rps, p99), [1]))
+    assert len(lines) == 4
+    passed = {text.split(":")[0]: ok for text, ok in lines.items()}
+    assert passed == {
+        "erlen on erlen serve / Flask on gunicorn sync, 1 worker(s)": True,  # 10.3x
+        "erlen / Flask, both on granian, 1 worker(s)": True,  # 4.4x
+        "erlen's share of the bare callable on granian, 1 worker(s)": True,  # 80%
+        "p99 of erlen on erlen serve 2.00 ms vs Flask on gunicorn sync 2.00 ms, 1 worker(s), same load (no worse)": True,
+    }
+    # Realistic has lower goals: 5x and 2.5x.
+    rps[("erlen", "granian")] = 20_000.0
+    p99[("erlen", "granian")] = 0.003
+    lines = server.target_lines("realistic", _results(rps, p99), [1])
+    # 5.1x over gunicorn passes; 2.2x over Flask on granian, a 40% share
+    # and a worse p99 do not.
+    assert [ok for _, ok in lines] == [True, False, False, False]
+    assert "5.1x (target 5x)" in lines[0][0]
+    assert "2.2x (target 2.5x)" in lines[1][0]
 
 
 def test_rejects_out_of_range_options() -> None:

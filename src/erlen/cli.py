@@ -1,5 +1,6 @@
 """The ``erlen`` (and ``flask``-compatible) command line: app discovery,
-dotenv loading, and the ``run``, ``shell`` and ``routes`` commands.
+dotenv loading, and the ``run``, ``serve``, ``shell`` and ``routes``
+commands (``serve`` lives in :mod:`erlen.serving`).
 
 The app to load is given with ``--app``, or the :envvar:`ERLEN_APP` or
 :envvar:`FLASK_APP` environment variable, or found in a ``wsgi.py`` or
@@ -28,6 +29,7 @@ from werkzeug.utils import import_string
 
 from .helpers import get_debug_flag
 from .helpers import get_load_dotenv
+from .serving import serve_command
 
 from . import globals as _globals
 
@@ -552,11 +554,13 @@ _as_flask_option = click.Option(
 
 class FlaskGroup(AppGroup):
     """The top-level command group: adds ``--env-file``, ``--as-flask``,
-    ``--app`` and ``--debug`` options, the ``run``, ``shell`` and ``routes`` commands, the
+    ``--app`` and ``--debug`` options, the ``run``, ``serve``, ``shell`` and
+    ``routes`` commands, the
     commands of installed plugins (entry point groups ``flask.commands`` and
     ``erlen.commands``) and the commands of the loaded app's ``cli``.
 
-    :param add_default_commands: Add ``run``, ``shell`` and ``routes``.
+    :param add_default_commands: Add ``run``, ``serve``, ``shell`` and
+        ``routes``.
     :param create_app: A function that returns the app; overrides
         ``--app``.
     :param add_version_option: Add ``--version``.
@@ -595,6 +599,7 @@ class FlaskGroup(AppGroup):
 
         if add_default_commands:
             self.add_command(run_command)
+            self.add_command(serve_command)
             self.add_command(shell_command)
             self.add_command(routes_command)
 
