@@ -107,11 +107,11 @@ class TestFindBestApp:
         )
 
     def test_multiple_instances(self):
-        with pytest.raises(NoAppException, match="multiple Flask applications"):
+        with pytest.raises(NoAppException, match="multiple erlen applications"):
             find_best_app(module_with(one=Flask("1"), two=Flask("2")))
 
     def test_nothing_found(self):
-        with pytest.raises(NoAppException, match="Failed to find Flask application"):
+        with pytest.raises(NoAppException, match="Failed to find an erlen application"):
             find_best_app(module_with(x=1))
 
     def test_factory_needs_arguments(self):
@@ -161,10 +161,10 @@ def test_locate_app(cliapps, module, name, expected):
             "build()",
             "could not be called with the specified arguments",
         ),
-        ("clipkg.factory", "nothing", "A valid Flask application was not obtained"),
-        ("clipkg.factory", "NOT_AN_APP", "A valid Flask application was not obtained"),
-        ("clipkg.twoapps", None, "multiple Flask applications"),
-        ("clipkg.empty", None, "Failed to find Flask application or factory"),
+        ("clipkg.factory", "nothing", "A valid erlen application was not obtained"),
+        ("clipkg.factory", "NOT_AN_APP", "A valid erlen application was not obtained"),
+        ("clipkg.twoapps", None, "multiple erlen applications"),
+        ("clipkg.empty", None, "Failed to find an erlen application or factory"),
         ("clipkg.needs_args", None, "could not call it without arguments"),
     ],
 )
@@ -374,7 +374,7 @@ class TestFlaskGroup:
         assert "Usage:" in result.stderr
         result = runner.invoke(cli_module.cli, ["--help"])
         assert result.exit_code == 0
-        assert "Could not locate a Flask application" in result.stderr
+        assert "Could not locate an erlen application" in result.stderr
         assert "Usage:" in result.stdout
 
     def test_help_shows_loading_exception(self, runner):
@@ -677,7 +677,7 @@ class TestRun:
 
     def test_banner_names_app(self, runner, calls, cliapps):
         result = runner.invoke(FlaskGroup(), ["--app", "clipkg.single", "run"])
-        assert "Serving Flask app 'clipkg.single'" in result.output
+        assert "Serving erlen app 'clipkg.single'" in result.output
 
     def test_load_error_fails(self, runner, calls, tmp_path, monkeypatch):
         monkeypatch.chdir(tmp_path)
@@ -733,3 +733,51 @@ def test_console_script_runs_app_command(cliapps):
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout == "hello sub from with_commands\n"
+
+
+# -- apps written for Flask: the --as-flask hint ------------------------------
+
+FLASK_APP_SOURCE = """
+from flask import Flask
+
+app = Flask(__name__)
+
+
+@app.route("/")
+def index():
+    return "written for Flask"
+"""
+
+
+def _erlen_cli(tmp_path, *args, block_flask=False):
+    """Run ``python -m erlen`` on ``tmp_path/hello.py`` in a subprocess; with
+    ``block_flask``, as on a machine where Flask is not installed."""
+    (tmp_path / "hello.py").write_text(FLASK_APP_SOURCE)
+    code = "import sys, runpy\n"
+    if block_flask:
+        code += "sys.modules['flask'] = None  # an import of it then fails\n"
+    code += "sys.argv = ['erlen', *sys.argv[1:]]\nrunpy.run_module('erlen', run_name='__main__')\n"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("FLASK_", "ERLEN_"))}
+    return subprocess.run(
+        [sys.executable, "-c", code, *args],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+@pytest.mark.parametrize("block_flask", [False, True], ids=["flask-installed", "no-flask"])
+def test_an_app_written_for_flask_gets_the_as_flask_hint(tmp_path, block_flask):
+    pytest.importorskip("flask")
+    result = _erlen_cli(tmp_path, "--app", "hello", "routes", block_flask=block_flask)
+    assert result.returncode != 0
+    assert "--as-flask" in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_the_hint_works(tmp_path):
+    result = _erlen_cli(tmp_path, "--as-flask", "--app", "hello", "routes")
+    assert result.returncode == 0, result.stderr
+    assert "index" in result.stdout

@@ -365,7 +365,7 @@ def test_run_options_from_environment(monkeypatch, prefix):
 def test_show_server_banner(capsys, monkeypatch):
     show_server_banner(True, "pkg.mod:app")
     out = capsys.readouterr().out
-    assert "Serving Flask app 'pkg.mod:app'" in out
+    assert "Serving erlen app 'pkg.mod:app'" in out
     assert "Debug mode: on" in out
     show_server_banner(False, None)
     out = capsys.readouterr().out

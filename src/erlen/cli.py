@@ -108,7 +108,7 @@ def find_best_app(module: ModuleType) -> Flask:
         return found[0]
     if found:
         raise NoAppException(
-            f"Detected multiple Flask applications in module '{name}'."
+            f"Detected multiple erlen applications in module '{name}'."
             f" Use '{name}:name' to specify the correct one."
         )
 
@@ -128,11 +128,31 @@ def find_best_app(module: ModuleType) -> Flask:
             ) from e
         if isinstance(app, Flask):
             return app
+        found.append(app)
 
     raise NoAppException(
-        f"Failed to find Flask application or factory in module '{name}'."
-        f" Use '{name}:name' to specify one."
+        f"Failed to find an erlen application or factory in module '{name}'."
+        f" Use '{name}:name' to specify one.{_real_flask_hint(found or vars(module).values())}"
     )
+
+
+_AS_FLASK_HINT = (
+    " To run an app written for Flask unchanged, add --as-flask"
+    " (erlen --as-flask --app ... run), or change its imports from 'flask' to"
+    " 'erlen'."
+)
+
+
+def _real_flask_hint(candidates: t.Iterable[t.Any]) -> str:
+    """The ``--as-flask`` hint when one of ``candidates`` is an app of the
+    real ``flask`` package, which erlen finds only under the alias."""
+    real = sys.modules.get("flask")
+    real_flask = getattr(real, "Flask", None)
+    if real is None or real is sys.modules.get("erlen") or real_flask is None:
+        return ""
+    if any(isinstance(c, real_flask) for c in candidates):
+        return " It holds an app of the 'flask' package." + _AS_FLASK_HINT
+    return ""
 
 
 def _parse_app_expression(
@@ -198,7 +218,8 @@ def find_app_by_string(module: ModuleType, app_name: str) -> Flask:
     if isinstance(app, _flask_class()):
         return app
     raise NoAppException(
-        f"A valid Flask application was not obtained from '{mod_name}:{app_name}'."
+        f"A valid erlen application was not obtained from '{mod_name}:{app_name}'."
+        + _real_flask_hint([app])
     )
 
 
@@ -253,10 +274,16 @@ def locate_app(
     """
     try:
         __import__(module_name)
-    except ImportError:
+    except ImportError as e:
         # A traceback deeper than this frame means the module was found and
         # something it imported failed.
         if sys.exc_info()[2].tb_next:  # type: ignore[union-attr]
+            missing = getattr(e, "name", None) or ""
+            if missing == "flask" or missing.startswith("flask."):
+                raise NoAppException(
+                    f"{module_name!r} imports {missing!r}, and Flask is not"
+                    f" installed.{_AS_FLASK_HINT}"
+                ) from None
             raise NoAppException(
                 f"While importing {module_name!r}, an ImportError was raised:"
                 f"\n\n{traceback.format_exc()}"
@@ -375,7 +402,7 @@ class ScriptInfo:
                     break
 
         if app is None:
-            raise NoAppException(f"Could not locate a Flask application. {_APP_HELP}")
+            raise NoAppException(f"Could not locate an erlen application. {_APP_HELP}")
 
         if self.set_debug_flag:
             # Assign through the property so settings derived from debug
@@ -730,7 +757,7 @@ def show_server_banner(debug: bool, app_import_path: str | None) -> None:
     if is_running_from_reloader():
         return
     if app_import_path is not None:
-        click.echo(f" * Serving Flask app '{app_import_path}'")
+        click.echo(f" * Serving erlen app '{app_import_path}'")
     if debug is not None:
         click.echo(f" * Debug mode: {'on' if debug else 'off'}")
 
