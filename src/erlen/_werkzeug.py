@@ -312,7 +312,7 @@ def remembered_match(
     if all(c in _BUILTIN_CONVERTERS for c in url_map.converters.values()):
         if len(memo) >= _MEMO_SIZE:
             memo.clear()
-        memo[key] = (rule, dict(args))  # type: ignore[assignment]
+        memo[key] = (rule, dict(args))
     return rule, args  # type: ignore[return-value]
 
 

@@ -288,7 +288,8 @@ class RequestContext:
         request = self.request
         try:
             request.url_rule, request.view_args = remembered_match(
-                self.app._url_matches, self.url_adapter
+                self.app._url_matches,
+                self.url_adapter,  # type: ignore[arg-type]
             )
         except HTTPException as e:
             request.routing_exception = e

@@ -17,6 +17,7 @@ from datetime import timedelta
 from functools import cache
 from functools import update_wrapper
 
+import werkzeug.security
 import werkzeug.utils
 from werkzeug.exceptions import NotFound
 from werkzeug.exceptions import abort as _werkzeug_abort
@@ -117,7 +118,7 @@ def _current_app() -> Flask:
     ctx = _cv_app.get(None)
     if ctx is None:
         raise RuntimeError(_no_app_msg)
-    return ctx.app  # type: ignore[no-any-return]
+    return ctx.app
 
 
 @t.overload
@@ -151,7 +152,7 @@ def stream_with_context(
         func = generator_or_function
 
         def wrapper(*args: t.Any, **kwargs: t.Any) -> t.Iterator[t.AnyStr]:
-            return stream_with_context(func(*args, **kwargs))  # type: ignore[operator,return-value]
+            return stream_with_context(func(*args, **kwargs))  # type: ignore[operator]
 
         return update_wrapper(wrapper, func)  # type: ignore[arg-type]
 
@@ -212,8 +213,8 @@ def make_response(*args: t.Any) -> Response:
     """
     app = _current_app()
     if not args:
-        return app.response_class()  # type: ignore[return-value]
-    return app.make_response(args[0] if len(args) == 1 else args)  # type: ignore[return-value]
+        return app.response_class()
+    return app.make_response(args[0] if len(args) == 1 else args)
 
 
 def url_for(
@@ -259,7 +260,7 @@ def redirect(
     """
     ctx = _cv_app.get(None)
     if ctx is not None:
-        return ctx.app.redirect(location, code=code)  # type: ignore[no-any-return]
+        return ctx.app.redirect(location, code=code)
     return _werkzeug_redirect(location, code=code, Response=Response)
 
 
@@ -332,7 +333,7 @@ def get_flashed_messages(
         wanted = category_filter
         flashes = [f for f in flashes if f[0] in wanted]
     if with_categories:
-        return flashes  # type: ignore[no-any-return]
+        return flashes
     return [f[1] for f in flashes]
 
 
@@ -472,7 +473,7 @@ def get_root_path(import_name: str) -> str:
     :meta private:
     """
     mod = sys.modules.get(import_name)
-    mod_file = getattr(mod, "__file__", None) if mod is not None else None
+    mod_file: str | None = getattr(mod, "__file__", None) if mod is not None else None
     if mod_file is not None:
         return os.path.dirname(os.path.abspath(mod_file))
 
@@ -485,6 +486,7 @@ def get_root_path(import_name: str) -> str:
         return os.getcwd()
 
     get_filename = getattr(loader, "get_filename", None)
+    filename: str | None
     if get_filename is not None:
         filename = get_filename(import_name)
     else:
@@ -528,7 +530,7 @@ def safe_join(directory: str, *pathnames: str) -> str:
     from .compat import warn_deprecated
 
     warn_deprecated("safe_join", "'werkzeug.utils.safe_join'", "removed in Flask 2.1")
-    joined = werkzeug.utils.safe_join(directory, *pathnames)
+    joined = werkzeug.security.safe_join(directory, *pathnames)
     if joined is None:
         raise NotFound()
     return joined

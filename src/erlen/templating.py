@@ -191,7 +191,7 @@ def _stream(
     # Inside a request the generator runs after the view returns, so it needs
     # the request context kept alive.
     if _cv_request.get(None) is not None:
-        rv = stream_with_context(rv)  # type: ignore[assignment]
+        rv = stream_with_context(rv)
     return rv
 
 

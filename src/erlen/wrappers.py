@@ -132,7 +132,7 @@ class Request(RequestBase):
             self.server = None
         else:
             try:
-                port: int | None = int(get("SERVER_PORT", None))
+                port: int | None = int(get("SERVER_PORT", None))  # type: ignore[arg-type]
             except (TypeError, ValueError):  # a unix socket
                 port = None
             self.server = (name, port)
@@ -199,7 +199,7 @@ class Request(RequestBase):
             attach_enctype_error_multidict(self)
 
     @cached_property
-    def args(self) -> MultiDict[str, str]:  # type: ignore[override]
+    def args(self) -> MultiDict[str, str]:
         """The parsed query string. Raw bytes that are not UTF-8 (a client
         must percent-encode them) are a 400, not a server error."""
         try:
@@ -211,7 +211,7 @@ class Request(RequestBase):
             ) from None
 
     @cached_property
-    def stream(self) -> t.IO[bytes]:  # type: ignore[override]
+    def stream(self) -> t.IO[bytes]:
         """The body stream. A body that the server terminates itself
         (chunked) and that goes past :attr:`max_content_length` is a 413, as
         one with a too large ``Content-Length`` is, not silently cut short."""
@@ -324,7 +324,7 @@ class Response(ResponseBase):
             mimetype = self.default_mimetype
         build_buffered(
             self,
-            response.encode() if type(response) is str else response,  # type: ignore[union-attr]
+            response.encode() if type(response) is str else response,  # type: ignore[arg-type]
             None if mimetype is None else _content_type(mimetype),
             self.default_status if status is None else status,
         )

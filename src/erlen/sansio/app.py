@@ -20,6 +20,7 @@ from werkzeug.routing import Map
 from werkzeug.routing import Rule
 from werkzeug.sansio.response import Response as SansioResponse
 from werkzeug.utils import redirect as _wz_redirect
+from werkzeug.wrappers import Response as BaseResponse
 
 from ..compat import legacy_config_defaults
 from ..compat import LegacyAppAttributes
@@ -180,7 +181,7 @@ class App(LegacyAppAttributes, Scaffold):
         """The app's name: the import name, or the script's file name when
         that is ``__main__``."""
         if self.import_name == "__main__":
-            fn = getattr(sys.modules["__main__"], "__file__", None)
+            fn: str | None = getattr(sys.modules["__main__"], "__file__", None)
             if fn is None:
                 return "__main__"
             return os.path.splitext(os.path.basename(fn))[0]
@@ -468,7 +469,7 @@ class App(LegacyAppAttributes, Scaffold):
         ``error``. Never, by default."""
         return False
 
-    def redirect(self, location: str, code: int = 302) -> SansioResponse:
+    def redirect(self, location: str, code: int = 302) -> BaseResponse:
         """A redirect response of :attr:`response_class`."""
         return _wz_redirect(location, code=code, Response=self.response_class)  # type: ignore[arg-type]
 
