@@ -23,7 +23,16 @@ import server
 def test_one_round_reports_every_row(capsys: pytest.CaptureFixture[str]) -> None:
     pytest.importorskip("gunicorn")
     rc = server.main(
-        ["--scenario", "hello", "--rounds", "1", "--duration", "1", "--client", "python"]
+        [
+            "--scenario",
+            "hello",
+            "--rounds",
+            "1",
+            "--duration",
+            "1",
+            "--client",
+            "python",
+        ]
     )
     out = capsys.readouterr().out
     assert rc in (0, 1)  # 1: the target missed, which one short round may do

@@ -574,8 +574,8 @@ class Flask(App):
         thread raises a :exc:`RuntimeError`: await the coroutine instead.
         """
         try:
-            from asgiref.sync import SyncToAsync
             from asgiref.sync import async_to_sync as asgiref_async_to_sync
+            from asgiref.sync import SyncToAsync
         except ImportError:
             raise RuntimeError(
                 "Install erlen with the 'async' extra (pip install 'erlen[async]',"

@@ -19,17 +19,16 @@ from functools import update_wrapper
 
 import werkzeug.security
 import werkzeug.utils
-from werkzeug.exceptions import NotFound
 from werkzeug.exceptions import abort as _werkzeug_abort
+from werkzeug.exceptions import NotFound
 from werkzeug.utils import redirect as _werkzeug_redirect
 from werkzeug.wrappers import Response as BaseResponse
 
+from . import compat as _compat
+from . import globals as _globals
 from .globals import _no_app_msg
 from .globals import _no_req_msg
 from .signals import message_flashed
-
-from . import compat as _compat
-from . import globals as _globals
 
 # Bound by assignment for speed: see the PERF note in erlen.ctx.
 _cv_app = _globals._cv_app
@@ -66,7 +65,9 @@ def get_debug_flag() -> bool:
         # Before Flask 2.3, FLASK_ENV=development turned debug mode on.
         from .compat import warn_deprecated
 
-        warn_deprecated("FLASK_ENV", "FLASK_DEBUG (or ERLEN_DEBUG)", "removed in Flask 2.3")
+        warn_deprecated(
+            "FLASK_ENV", "FLASK_DEBUG (or ERLEN_DEBUG)", "removed in Flask 2.3"
+        )
         return os.environ["FLASK_ENV"] == "development"
     return bool(val) and val.lower() not in _FALSE_WORDS  # type: ignore[union-attr]
 
@@ -370,7 +371,12 @@ def _renamed_send_file_arguments(legacy: dict[str, t.Any]) -> dict[str, t.Any]:
         new = _SEND_FILE_RENAMES.get(old)
         if new is None:
             raise TypeError(f"send_file() got an unexpected keyword argument {old!r}")
-        warn_deprecated(f"send_file({old}=...)", f"'{new}'", "renamed in Flask 2.0 and removed in 2.2", 4)
+        warn_deprecated(
+            f"send_file({old}=...)",
+            f"'{new}'",
+            "renamed in Flask 2.0 and removed in 2.2",
+            4,
+        )
         renamed[new] = value
     return renamed
 
@@ -544,7 +550,9 @@ def total_seconds(td: timedelta) -> int:
     """
     from .compat import warn_deprecated
 
-    warn_deprecated("total_seconds", "'timedelta.total_seconds()'", "removed in Flask 2.1")
+    warn_deprecated(
+        "total_seconds", "'timedelta.total_seconds()'", "removed in Flask 2.1"
+    )
     return td.days * 86400 + td.seconds
 
 

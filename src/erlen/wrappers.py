@@ -15,15 +15,15 @@ from werkzeug.wrappers import Request as RequestBase
 from werkzeug.wrappers import Response as ResponseBase
 
 from . import json
-from .compat import charset_property
-from .compat import text_cookie_argument
-from .compat import warn_charset_class_attributes
 from ._werkzeug import build_buffered
 from ._werkzeug import environ_headers
 from ._werkzeug import has_parsed_files
 from ._werkzeug import send_buffered
 from ._werkzeug import strict_body_stream
 from ._werkzeug import wsgi_decoded
+from .compat import charset_property
+from .compat import text_cookie_argument
+from .compat import warn_charset_class_attributes
 from .globals import _cv_app
 
 if t.TYPE_CHECKING:  # pragma: no cover
@@ -341,7 +341,9 @@ class Response(ResponseBase):
                 return body
         return super().__call__(environ, start_response)
 
-    def set_cookie(self, key: str, value: str = "", *args: t.Any, **kwargs: t.Any) -> None:
+    def set_cookie(
+        self, key: str, value: str = "", *args: t.Any, **kwargs: t.Any
+    ) -> None:
         """Set a cookie (see :meth:`werkzeug.wrappers.Response.set_cookie`).
 
         A ``bytes`` key or value, which werkzeug 3 no longer takes, is

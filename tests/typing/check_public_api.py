@@ -23,8 +23,8 @@ from erlen import jsonify
 from erlen import make_response
 from erlen import redirect
 from erlen import render_template_string
-from erlen import request
 from erlen import Request
+from erlen import request
 from erlen import Response
 from erlen import session
 from erlen import url_for

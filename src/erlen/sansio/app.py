@@ -4,7 +4,6 @@ blueprint registry and everything else that needs no request or IO."""
 from __future__ import annotations
 
 import json
-
 import logging
 import os
 import sys
@@ -87,7 +86,7 @@ class App(LegacyAppAttributes, Scaffold):
     #: The ``TESTING`` config key.
     testing = ConfigAttribute[bool]("TESTING")
     #: The ``SECRET_KEY`` config key.
-    secret_key = ConfigAttribute[t.Union[str, bytes, None]]("SECRET_KEY")
+    secret_key = ConfigAttribute[str | bytes | None]("SECRET_KEY")
     #: The ``PERMANENT_SESSION_LIFETIME`` config key, as a timedelta.
     permanent_session_lifetime = ConfigAttribute[timedelta](
         "PERMANENT_SESSION_LIFETIME",
@@ -261,14 +260,18 @@ class App(LegacyAppAttributes, Scaffold):
         from ..compat import warn_deprecated
         from ..json import _JSONEncoder
 
-        warn_deprecated("app.json_encoder", "a JSONProvider (app.json)", "removed in Flask 2.3")
+        warn_deprecated(
+            "app.json_encoder", "a JSONProvider (app.json)", "removed in Flask 2.3"
+        )
         return getattr(self.json, "legacy_encoder", None) or _JSONEncoder
 
     @json_encoder.setter
     def json_encoder(self, value: type[json.JSONEncoder] | None) -> None:
         from ..compat import warn_deprecated
 
-        warn_deprecated("app.json_encoder", "a JSONProvider (app.json)", "removed in Flask 2.3")
+        warn_deprecated(
+            "app.json_encoder", "a JSONProvider (app.json)", "removed in Flask 2.3"
+        )
         self.json.legacy_encoder = value  # type: ignore[attr-defined]
 
     @property
@@ -278,14 +281,18 @@ class App(LegacyAppAttributes, Scaffold):
         from ..compat import warn_deprecated
         from ..json import _JSONDecoder
 
-        warn_deprecated("app.json_decoder", "a JSONProvider (app.json)", "removed in Flask 2.3")
+        warn_deprecated(
+            "app.json_decoder", "a JSONProvider (app.json)", "removed in Flask 2.3"
+        )
         return getattr(self.json, "legacy_decoder", None) or _JSONDecoder
 
     @json_decoder.setter
     def json_decoder(self, value: type[json.JSONDecoder] | None) -> None:
         from ..compat import warn_deprecated
 
-        warn_deprecated("app.json_decoder", "a JSONProvider (app.json)", "removed in Flask 2.3")
+        warn_deprecated(
+            "app.json_decoder", "a JSONProvider (app.json)", "removed in Flask 2.3"
+        )
         self.json.legacy_decoder = value  # type: ignore[attr-defined]
 
     @setupmethod
