@@ -30,7 +30,7 @@ def run_mypy(*paths: str) -> None:
 
 
 def test_package_is_clean_under_strict():
-    run_mypy()
+    run_mypy("src/erlen")
 
 
 def test_public_api_types():
