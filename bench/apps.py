@@ -15,7 +15,8 @@ import typing as t
 from http.cookies import SimpleCookie
 
 from werkzeug.test import EnvironBuilder
-from werkzeug.wrappers import Request, Response
+from werkzeug.wrappers import Request
+from werkzeug.wrappers import Response
 
 FRAMEWORKS = ("erlen", "flask")
 
@@ -175,7 +176,9 @@ def _bare_wsgi(body: bytes, content_type: str, extra: list[tuple[str, str]]) -> 
         *extra,
     ]
 
-    def app(environ: dict[str, t.Any], start_response: t.Callable[..., t.Any]) -> list[bytes]:
+    def app(
+        environ: dict[str, t.Any], start_response: t.Callable[..., t.Any]
+    ) -> list[bytes]:
         start_response("200 OK", list(headers))
         return [body]
 
@@ -209,11 +212,16 @@ def bare_wsgi_errors() -> WSGIApp:
         "/fail": ("418 I'M A TEAPOT", ERROR_BODY.encode()),
     }
 
-    def app(environ: dict[str, t.Any], start_response: t.Callable[..., t.Any]) -> list[bytes]:
+    def app(
+        environ: dict[str, t.Any], start_response: t.Callable[..., t.Any]
+    ) -> list[bytes]:
         status, body = pages[environ["PATH_INFO"]]
         start_response(
             status,
-            [("Content-Type", "text/html; charset=utf-8"), ("Content-Length", str(len(body)))],
+            [
+                ("Content-Type", "text/html; charset=utf-8"),
+                ("Content-Length", str(len(body))),
+            ],
         )
         return [body]
 
@@ -223,7 +231,9 @@ def bare_wsgi_errors() -> WSGIApp:
 def werkzeug_hello() -> WSGIApp:
     """The hello app on bare werkzeug: a Request, a path check, a Response."""
 
-    def app(environ: dict[str, t.Any], start_response: t.Callable[..., t.Any]) -> t.Iterable[bytes]:
+    def app(
+        environ: dict[str, t.Any], start_response: t.Callable[..., t.Any]
+    ) -> t.Iterable[bytes]:
         request = Request(environ)
         if request.path == HELLO_PATH:
             response = Response(HELLO_BODY, mimetype="text/html")
@@ -272,7 +282,9 @@ def _write(data: bytes) -> None:
     pass
 
 
-def _start_response(status: str, headers: list[tuple[str, str]], exc_info: t.Any = None) -> t.Callable[[bytes], None]:
+def _start_response(
+    status: str, headers: list[tuple[str, str]], exc_info: t.Any = None
+) -> t.Callable[[bytes], None]:
     return _write
 
 
@@ -306,7 +318,9 @@ def call(app: WSGIApp, base: dict[str, t.Any]) -> tuple[str, dict[str, str], byt
     """Make one request and return its status, headers and body, for checks."""
     seen: dict[str, t.Any] = {}
 
-    def start_response(status: str, headers: list[tuple[str, str]], exc_info: t.Any = None) -> t.Callable[[bytes], None]:
+    def start_response(
+        status: str, headers: list[tuple[str, str]], exc_info: t.Any = None
+    ) -> t.Callable[[bytes], None]:
         seen["status"], seen["headers"] = status, headers
         return _write
 

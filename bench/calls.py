@@ -87,14 +87,19 @@ def count_calls(fw_name: str, scenario: str) -> Counter[tuple[str, int, str]]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("scenario", nargs="?", default="hello", choices=list(SCENARIOS))
-    parser.add_argument("--list", action="store_true", help="list every function called")
+    parser.add_argument(
+        "--list", action="store_true", help="list every function called"
+    )
     args = parser.parse_args(argv)
 
     from erlen import local
 
     core = "cython" if local.COMPILED else "python"
     totals = {}
-    print(f"Python function calls per {args.scenario!r} request (erlen on the {core} core)\n")
+    print(
+        f"Python function calls per {args.scenario!r} request"
+        f" (erlen on the {core} core)\n"
+    )
     print("| framework | calls per request | by package |")
     print("|---|---:|---|")
     listings = {}
@@ -118,7 +123,9 @@ def main(argv: list[str] | None = None) -> int:
         for fw_name, calls in listings.items():
             print(f"\n## {fw_name}\n")
             for (filename, line, name), n in sorted(calls.items()):
-                short = filename.replace(os.sep.join(sys.prefix.split(os.sep)), "$prefix")
+                short = filename.replace(
+                    os.sep.join(sys.prefix.split(os.sep)), "$prefix"
+                )
                 print(f"{n:4d}  {short}:{line} {name}")
     return 0
 

@@ -2,9 +2,9 @@
 
 Usage::
 
-    python bench/chart.py                       # run the request groups (both cores), then draw
-    python bench/chart.py --runs 3              # three runs of each, each row's median
-    python bench/chart.py run.json run.py.json  # draw from saved reports (ratios.py --save)
+    python bench/chart.py                       # run the groups (both cores), draw
+    python bench/chart.py --runs 3              # three runs each, each row's median
+    python bench/chart.py run.json run.py.json  # draw saved reports (ratios.py --save)
 
 One cluster of bars per request group: erlen (compiled core), erlen-py
 (pure-Python core), Flask and the floor (a bare WSGI callable), in requests
@@ -81,8 +81,12 @@ def draw(groups: dict[str, dict[str, ratios.Row]], report: dict, out: Path) -> N
                     continue
                 speedup = flask.per_op / groups[group][row].per_op
                 ax.annotate(
-                    f"{speedup:.1f}x", (bar.get_x() + bar.get_width() / 2, bar.get_height()),
-                    ha="center", va="bottom", fontsize=7.5, xytext=(0, 2),
+                    f"{speedup:.1f}x",
+                    (bar.get_x() + bar.get_width() / 2, bar.get_height()),
+                    ha="center",
+                    va="bottom",
+                    fontsize=7.5,
+                    xytext=(0, 2),
                     textcoords="offset points",
                 )
     ax.set_yscale("log")
@@ -104,7 +108,9 @@ def draw(groups: dict[str, dict[str, ratios.Row]], report: dict, out: Path) -> N
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("reports", nargs="*", help="pytest-benchmark JSON reports to draw")
+    parser.add_argument(
+        "reports", nargs="*", help="pytest-benchmark JSON reports to draw"
+    )
     parser.add_argument("--runs", type=int, default=1)
     parser.add_argument("--stat", default="median", choices=["mean", "median", "min"])
     parser.add_argument("--out", default=str(BENCH_DIR / "results.png"))

@@ -32,7 +32,9 @@ def require_compiled_core(script: str, *, pure_allowed: bool = True) -> None:
             " erlen's compiled core too: unset it."
         )
     where = os.path.dirname(erlen.local.__file__)
-    hint = ", or set ERLEN_NO_EXTENSIONS=1 to measure the pure-Python core" * pure_allowed
+    hint = (
+        ", or set ERLEN_NO_EXTENSIONS=1 to measure the pure-Python core" * pure_allowed
+    )
     sys.exit(
         f"{script}: erlen's compiled core is not active: erlen._local_c is not"
         f" built or cannot be imported (erlen from {where}). Install erlen with"

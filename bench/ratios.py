@@ -129,7 +129,9 @@ def run_pytest(
         # pytest's own table goes to stderr so that stdout is only Markdown.
         proc = subprocess.run(cmd, cwd=ROOT, env=env, stdout=sys.stderr)
         if not out.exists():
-            sys.exit(f"pytest wrote no benchmark report (exit status {proc.returncode})")
+            sys.exit(
+                f"pytest wrote no benchmark report (exit status {proc.returncode})"
+            )
         if proc.returncode not in (0, 5):
             print(f"warning: pytest exited with {proc.returncode}", file=sys.stderr)
         return json.loads(out.read_text())
@@ -175,7 +177,9 @@ def combine(runs: list[dict[str, dict[str, Row]]]) -> dict[str, dict[str, Row]]:
     merged: dict[str, dict[str, Row]] = {}
     for (group, name), rows in samples.items():
         seconds = statistics.median(r.seconds for r in rows)
-        merged.setdefault(group, {})[name] = dataclasses.replace(rows[-1], seconds=seconds)
+        merged.setdefault(group, {})[name] = dataclasses.replace(
+            rows[-1], seconds=seconds
+        )
     return merged
 
 
@@ -230,7 +234,12 @@ def group_table(group: str, rows: dict[str, Row], stat: str) -> list[str]:
 
 
 def check_targets(groups: dict[str, dict[str, Row]]) -> tuple[list[str], bool]:
-    lines = ["### Targets", "", "| target | group | measured | result |", "|---|---|---:|---|"]
+    lines = [
+        "### Targets",
+        "",
+        "| target | group | measured | result |",
+        "|---|---|---:|---|",
+    ]
     ok = True
     for target in TARGETS:
         names = sorted(groups) if target.group == "*" else [target.group]
@@ -243,7 +252,9 @@ def check_targets(groups: dict[str, dict[str, Row]]) -> tuple[list[str], bool]:
                 continue  # wildcard targets only apply where both rows exist
             if row is None or other is None:
                 missing = target.row if row is None else target.other
-                lines.append(f"| {target.label} | {group} | - | SKIP (no `{missing}` row) |")
+                lines.append(
+                    f"| {target.label} | {group} | - | SKIP (no `{missing}` row) |"
+                )
                 continue
             ratio = row.per_op / other.per_op
             if target.max_ratio is not None:
@@ -254,9 +265,8 @@ def check_targets(groups: dict[str, dict[str, Row]]) -> tuple[list[str], bool]:
                 passed = 1 / ratio >= target.min_speedup
                 measured = f"{1 / ratio:.1f}x faster (need {target.min_speedup:g}x)"
             ok = ok and passed
-            lines.append(
-                f"| {target.label} | {group} | {measured} | {'PASS' if passed else 'FAIL'} |"
-            )
+            verdict = "PASS" if passed else "FAIL"
+            lines.append(f"| {target.label} | {group} | {measured} | {verdict} |")
     if len(lines) == 4:
         lines.append("| (no target applies to the groups that ran) | | | |")
     lines.append("")
@@ -324,7 +334,9 @@ def main(argv: list[str] | None = None) -> int:
         cut = argv.index("--")
         argv, extra = argv[:cut], argv[cut + 1 :]
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("inputs", nargs="*", help="JSON reports to read, or pytest paths to run")
+    parser.add_argument(
+        "inputs", nargs="*", help="JSON reports to read, or pytest paths to run"
+    )
     parser.add_argument(
         "--stat", default="mean", choices=["mean", "median", "min"],
         help="statistic to report and compare (default: mean)",
@@ -333,7 +345,9 @@ def main(argv: list[str] | None = None) -> int:
         "--runs", type=int, default=1,
         help="run pytest this many times and take each row's median (default: 1)",
     )
-    parser.add_argument("--save", metavar="PATH", help="also write the pytest-benchmark JSON here")
+    parser.add_argument(
+        "--save", metavar="PATH", help="also write the pytest-benchmark JSON here"
+    )
     parser.add_argument(
         "--both-cores", action="store_true",
         help="each run also runs once with ERLEN_NO_EXTENSIONS=1, which adds"

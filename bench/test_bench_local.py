@@ -13,7 +13,8 @@ sets never leak into other tests.
 from __future__ import annotations
 
 import typing as t
-from contextvars import ContextVar, copy_context
+from contextvars import ContextVar
+from contextvars import copy_context
 
 import pytest
 

@@ -16,9 +16,8 @@ from __future__ import annotations
 import json
 import typing as t
 
-import pytest
-
 import apps
+import pytest
 
 REQUESTS = 10
 
@@ -48,7 +47,9 @@ def core_of(row: str) -> str | None:
     return "cython" if local.COMPILED else "python"
 
 
-def bench_requests(benchmark: t.Any, row: str, app: apps.WSGIApp, environ: t.Any) -> None:
+def bench_requests(
+    benchmark: t.Any, row: str, app: apps.WSGIApp, environ: t.Any
+) -> None:
     core = core_of(row)
     if core == "python":
         # The pure-Python core is its own row (run with

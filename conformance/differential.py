@@ -49,7 +49,9 @@ import re
 import sys
 import time
 import typing as t
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
+from datetime import timedelta
+from datetime import timezone
 from http import HTTPStatus
 from urllib.parse import urlencode
 
@@ -60,9 +62,12 @@ import flask.sessions
 import flask.views
 from hypothesis import strategies as st
 from markupsafe import Markup
-from werkzeug.datastructures import FileStorage, MultiDict
-from werkzeug.exceptions import HTTPException, NotFound
-from werkzeug.test import EnvironBuilder, encode_multipart
+from werkzeug.datastructures import FileStorage
+from werkzeug.datastructures import MultiDict
+from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import NotFound
+from werkzeug.test import encode_multipart
+from werkzeug.test import EnvironBuilder
 
 import erlen
 import erlen.ctx
@@ -1544,7 +1549,8 @@ def session_cookies(pair: Pair) -> st.SearchStrategy[str]:
 def _session_serializer(key: str, age: timedelta = timedelta(0)) -> t.Any:
     """A serializer that writes session cookies as Flask's would, signed
     with ``key`` and dated ``age`` ago."""
-    from itsdangerous import TimestampSigner, URLSafeTimedSerializer
+    from itsdangerous import TimestampSigner
+    from itsdangerous import URLSafeTimedSerializer
 
     class Dated(TimestampSigner):
         def get_timestamp(self) -> int:
@@ -2000,7 +2006,9 @@ def compare_app(name: str, examples: int, *, derandomize: bool = True) -> Pair:
     frameworks and compare every outcome; return the pair (with its counts).
     Raises AssertionError, with hypothesis' smallest failing request, on an
     unexplained difference."""
-    from hypothesis import HealthCheck, given, settings
+    from hypothesis import given
+    from hypothesis import HealthCheck
+    from hypothesis import settings
 
     with Pair(APPS[name]) as pair:
 

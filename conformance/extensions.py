@@ -42,9 +42,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from sdists import SuiteUnavailable
 from sdists import fetch
 from sdists import report_unavailable
+from sdists import SuiteUnavailable
 
 HERE = Path(__file__).resolve().parent
 MANIFEST = HERE / "extensions_expected.txt"
@@ -383,7 +383,7 @@ def main(argv: list[str]) -> int:
         trees = [fetch_suite(ext) for ext in exts]
     except SuiteUnavailable as exc:
         return report_unavailable(exc)
-    for ext, tree in zip(exts, trees):
+    for ext, tree in zip(exts, trees, strict=True):
         print(f"\n== {ext.name} {ext.version} ({ext.kind})", flush=True)
         outcomes, t_erlen = run_suite(ext, tree, False, extra, args.verbose)
         baseline = None

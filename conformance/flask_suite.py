@@ -22,9 +22,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-from sdists import SuiteUnavailable
 from sdists import fetch
 from sdists import report_unavailable
+from sdists import SuiteUnavailable
 
 HERE = Path(__file__).resolve().parent
 FLASK_VERSION = "3.1.3"
@@ -69,7 +69,9 @@ def run_suite(tree: Path, extra: list[str]) -> dict[str, str]:
                "-p", "no:cacheprovider", "-q", "--no-header", "-rN", *extra]
         proc = subprocess.run(cmd, cwd=tree, env=env)
         if not out.exists():
-            raise SystemExit(f"the Flask suite did not run (pytest exit {proc.returncode})")
+            raise SystemExit(
+                f"the Flask suite did not run (pytest exit {proc.returncode})"
+            )
         return json.loads(out.read_text())
 
 

@@ -5,7 +5,8 @@ import logging
 import pytest
 from werkzeug.routing import BuildError
 
-from erlen import Flask, url_for
+from erlen import Flask
+from erlen import url_for
 
 
 def test_log_exception_logs_the_request_and_traceback(caplog):

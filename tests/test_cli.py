@@ -14,15 +14,15 @@ import pytest
 from click.testing import CliRunner
 
 from erlen import Blueprint
-from erlen import Flask
 from erlen import cli as cli_module
+from erlen import Flask
 from erlen.cli import AppGroup
-from erlen.cli import FlaskGroup
-from erlen.cli import NoAppException
-from erlen.cli import ScriptInfo
 from erlen.cli import find_app_by_string
 from erlen.cli import find_best_app
+from erlen.cli import FlaskGroup
 from erlen.cli import locate_app
+from erlen.cli import NoAppException
+from erlen.cli import ScriptInfo
 from erlen.cli import with_appcontext
 from erlen.globals import _cv_app
 

@@ -14,15 +14,15 @@ import pytest
 from click.testing import CliRunner
 
 from erlen import cli as cli_module
-from erlen.cli import FLASK_API_VERSION
-from erlen.cli import NoAppException
-from erlen.cli import ScriptInfo
 from erlen.cli import find_app_by_string
+from erlen.cli import FLASK_API_VERSION
 from erlen.cli import get_version
 from erlen.cli import load_dotenv
 from erlen.cli import locate_app
+from erlen.cli import NoAppException
 from erlen.cli import prepare_import
 from erlen.cli import run_command
+from erlen.cli import ScriptInfo
 from erlen.cli import show_server_banner
 
 CLIAPPS = Path(__file__).parent.joinpath("cliapps").resolve()

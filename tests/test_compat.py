@@ -32,7 +32,9 @@ def run_python(code, *, block_real_flask=False):
     return proc
 
 
-@pytest.mark.parametrize("block_real_flask", [False, True], ids=["flask-installed", "no-flask"])
+@pytest.mark.parametrize(
+    "block_real_flask", [False, True], ids=["flask-installed", "no-flask"]
+)
 def test_every_flask_module_resolves_to_erlen(block_real_flask):
     proc = run_python(
         f"""

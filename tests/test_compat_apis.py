@@ -13,8 +13,8 @@ import pytest
 from werkzeug.exceptions import NotFound
 
 import erlen
-from erlen import Flask
 from erlen import compat
+from erlen import Flask
 
 
 @pytest.fixture(autouse=True)
@@ -28,7 +28,9 @@ def fresh_warnings():
 
 
 def deprecations(record):
-    return [str(w.message) for w in record if issubclass(w.category, DeprecationWarning)]
+    return [
+        str(w.message) for w in record if issubclass(w.category, DeprecationWarning)
+    ]
 
 
 def test_markup_and_escape_are_markupsafes_and_warn_once():
@@ -63,8 +65,10 @@ def test_json_encoder_decoder_classes():
     assert issubclass(Encoder, json.JSONEncoder)
     assert Encoder.__name__ == "JSONEncoder"
     u = uuid.UUID(int=5)
-    out = json.dumps({"d": datetime.date(2020, 1, 2), "u": u}, cls=Encoder, sort_keys=True)
-    assert out == '{"d": "Thu, 02 Jan 2020 00:00:00 GMT", "u": "%s"}' % u
+    out = json.dumps(
+        {"d": datetime.date(2020, 1, 2), "u": u}, cls=Encoder, sort_keys=True
+    )
+    assert out == f'{{"d": "Thu, 02 Jan 2020 00:00:00 GMT", "u": "{u}"}}'
     with pytest.warns(DeprecationWarning, match="JSONDecoder"):
         assert issubclass(erlen.json.JSONDecoder, json.JSONDecoder)
 

@@ -51,7 +51,13 @@ def test_flask_2_app_suite_runs_unchanged_on_erlen():
         cwd=HERE,
         capture_output=True,
         text=True,
-        env={**os.environ, "PYTHONPATH": HERE, "FLASK_ENV": "", "FLASK_DEBUG": "", "ERLEN_DEBUG": ""},
+        env={
+            **os.environ,
+            "PYTHONPATH": HERE,
+            "FLASK_ENV": "",
+            "FLASK_DEBUG": "",
+            "ERLEN_DEBUG": "",
+        },
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     summary = re.search(r"(\d+) passed", proc.stdout)

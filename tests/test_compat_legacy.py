@@ -27,11 +27,11 @@ def test_stacks_importable_from_package():
 
 def test_first_use_warns_once(fresh_stack):
     with pytest.warns(DeprecationWarning, match=fresh_stack._name) as record:
-        fresh_stack.top
+        _ = fresh_stack.top
     assert "erlen.globals" in str(record[0].message)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        fresh_stack.top  # no second warning
+        _ = fresh_stack.top  # no second warning
         fresh_stack.pop()  # nothing pushed: returns None, no warning
 
 

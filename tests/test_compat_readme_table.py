@@ -179,7 +179,9 @@ def check_json_ascii_sort_keys():
 
 
 def check_jsonify_config_keys():
-    app = new_app(JSONIFY_MIMETYPE="application/vnd.api+json", JSONIFY_PRETTYPRINT_REGULAR=True)
+    app = new_app(
+        JSONIFY_MIMETYPE="application/vnd.api+json", JSONIFY_PRETTYPRINT_REGULAR=True
+    )
     with app.app_context():
         rv = erlen.jsonify(a=1)
     assert rv.mimetype == "application/vnd.api+json"
@@ -190,9 +192,13 @@ def check_app_json_classes():
     app = new_app()
     app.json_encoder = SetEncoder
     app.json_decoder = type(
-        "Upper", (json.JSONDecoder,), {"__init__": lambda self, **kw: json.JSONDecoder.__init__(
-            self, object_hook=lambda d: {k.upper(): v for k, v in d.items()}, **kw
-        )}
+        "Upper",
+        (json.JSONDecoder,),
+        {
+            "__init__": lambda self, **kw: json.JSONDecoder.__init__(
+                self, object_hook=lambda d: {k.upper(): v for k, v in d.items()}, **kw
+            )
+        },
     )
     with app.app_context():
         assert erlen.json.dumps({1, 2}) == "[1, 2]"
@@ -214,7 +220,9 @@ def check_json_encoder_classes():
     assert issubclass(erlen.json.JSONEncoder, json.JSONEncoder)
     assert issubclass(erlen.json.JSONDecoder, json.JSONDecoder)
     day = datetime.date(2020, 1, 2)
-    assert json.dumps(day, cls=erlen.json.JSONEncoder) == '"Thu, 02 Jan 2020 00:00:00 GMT"'
+    assert (
+        json.dumps(day, cls=erlen.json.JSONEncoder) == '"Thu, 02 Jan 2020 00:00:00 GMT"'
+    )
 
 
 def check_htmlsafe():
@@ -248,7 +256,9 @@ def check_json_encoding_argument():
     out = io.BytesIO()
     erlen.json.dump([1], out, encoding="utf-16-le")
     assert out.getvalue() == "[1]".encode("utf-16-le")
-    assert erlen.json.load(io.BytesIO('"é"'.encode("latin-1")), encoding="latin-1") == "é"
+    assert (
+        erlen.json.load(io.BytesIO('"é"'.encode("latin-1")), encoding="latin-1") == "é"
+    )
 
 
 def check_markup_escape():
@@ -381,12 +391,14 @@ def check_charset_attributes():
     assert OldResponse("x").charset == "utf-8"
 
 
+# Keyed by the README table's first cells, verbatim, so that searching for a
+# row finds its check: the long ones stay on one line.
 CHECKS = {
     "`_app_ctx_stack`, `_request_ctx_stack` (`top`, `push`, `pop`)": check_ctx_stacks,
-    "`app.before_first_request` (runs once per app, even under concurrent first requests)": check_before_first_request,
+    "`app.before_first_request` (runs once per app, even under concurrent first requests)": check_before_first_request,  # noqa: E501
     "`bp.before_app_first_request`": check_before_app_first_request,
     "`app.got_first_request`": check_got_first_request,
-    "`app.env`, the `ENV` config key, `FLASK_ENV` (`development` turns debug mode on)": check_env,
+    "`app.env`, the `ENV` config key, `FLASK_ENV` (`development` turns debug mode on)": check_env,  # noqa: E501
     "`erlen.helpers.get_env`": check_get_env,
     "`app.session_cookie_name`": check_session_cookie_name,
     "`app.send_file_max_age_default`": check_send_file_max_age_default,
@@ -394,28 +406,30 @@ CHECKS = {
     "`app.propagate_exceptions`": check_propagate_exceptions,
     "`app.templates_auto_reload`": check_templates_auto_reload,
     "`JSON_AS_ASCII`, `JSON_SORT_KEYS` config keys": check_json_ascii_sort_keys,
-    "`JSONIFY_MIMETYPE`, `JSONIFY_PRETTYPRINT_REGULAR` config keys": check_jsonify_config_keys,
+    "`JSONIFY_MIMETYPE`, `JSONIFY_PRETTYPRINT_REGULAR` config keys": check_jsonify_config_keys,  # noqa: E501
     "`app.json_encoder`, `app.json_decoder`": check_app_json_classes,
-    "`bp.json_encoder`, `bp.json_decoder` (used for requests to the blueprint)": check_bp_json_classes,
+    "`bp.json_encoder`, `bp.json_decoder` (used for requests to the blueprint)": check_bp_json_classes,  # noqa: E501
     "`erlen.json.JSONEncoder`, `erlen.json.JSONDecoder`": check_json_encoder_classes,
     "`erlen.json.htmlsafe_dumps`, `erlen.json.htmlsafe_dump`": check_htmlsafe,
-    "`erlen.json.tojson_filter`, `erlen.json.detect_encoding`": check_tojson_filter_detect_encoding,
-    "`app=` argument of `erlen.json.dumps`, `dump`, `loads`, `load`": check_json_app_argument,
-    "`encoding=` argument of `erlen.json.dumps`, `dump`, `loads`, `load`": check_json_encoding_argument,
+    "`erlen.json.tojson_filter`, `erlen.json.detect_encoding`": check_tojson_filter_detect_encoding,  # noqa: E501
+    "`app=` argument of `erlen.json.dumps`, `dump`, `loads`, `load`": check_json_app_argument,  # noqa: E501
+    "`encoding=` argument of `erlen.json.dumps`, `dump`, `loads`, `load`": check_json_encoding_argument,  # noqa: E501
     "`erlen.Markup`, `erlen.escape`": check_markup_escape,
     "`erlen.signals_available`": check_signals_available,
     "`erlen.helpers.locked_cached_property`": check_locked_cached_property,
     "`erlen.helpers.is_ip`": check_is_ip,
     "`erlen.__version__` (gives the Flask API version, `3.1.3`)": check_version,
-    "`send_file(attachment_filename=, cache_timeout=, add_etags=, filename_or_fp=)`": check_send_file_names,
+    "`send_file(attachment_filename=, cache_timeout=, add_etags=, filename_or_fp=)`": check_send_file_names,  # noqa: E501
     "`send_from_directory(filename=)`": check_send_from_directory_filename,
     "`Config.from_json`": check_from_json,
     "`erlen.helpers.safe_join` (raises `NotFound`)": check_safe_join,
     "`erlen.helpers.total_seconds`": check_total_seconds,
-    "`app.open_session`, `app.save_session`, `app.make_null_session`": check_session_methods,
-    "`erlen.json_available`": lambda: erlen.json_available is True or pytest.fail("not True"),
-    "`response.set_cookie` / `delete_cookie` with a `bytes` key or value (decoded as UTF-8)": check_bytes_cookies,
-    "`Request.charset`, `Request.url_charset`, `Request.encoding_errors`, `Response.charset` (read, set, or set on a subclass)": check_charset_attributes,
+    "`app.open_session`, `app.save_session`, `app.make_null_session`": check_session_methods,  # noqa: E501
+    "`erlen.json_available`": lambda: (
+        erlen.json_available is True or pytest.fail("not True")
+    ),
+    "`response.set_cookie` / `delete_cookie` with a `bytes` key or value (decoded as UTF-8)": check_bytes_cookies,  # noqa: E501
+    "`Request.charset`, `Request.url_charset`, `Request.encoding_errors`, `Response.charset` (read, set, or set on a subclass)": check_charset_attributes,  # noqa: E501
 }
 
 
@@ -442,8 +456,12 @@ def test_row(row, fresh_warnings, monkeypatch, tmp_path):
     with warnings.catch_warnings(record=True) as record:
         warnings.simplefilter("always")
         check(**{name: fixtures[name] for name in params})
-    messages = [str(w.message) for w in record if issubclass(w.category, DeprecationWarning)]
+    messages = [
+        str(w.message) for w in record if issubclass(w.category, DeprecationWarning)
+    ]
     assert messages, "the old name was used without a DeprecationWarning"
     assert len(messages) == len(set(messages)), f"a name warned twice: {messages}"
     for message in messages:
-        assert "instead" in message.lower() or "nothing replaces it" in message.lower(), message
+        assert (
+            "instead" in message.lower() or "nothing replaces it" in message.lower()
+        ), message

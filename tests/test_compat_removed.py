@@ -19,7 +19,9 @@ def fresh_warnings(monkeypatch):
 
 
 def deprecations(record):
-    return [str(w.message) for w in record if issubclass(w.category, DeprecationWarning)]
+    return [
+        str(w.message) for w in record if issubclass(w.category, DeprecationWarning)
+    ]
 
 
 class SetEncoder(json.JSONEncoder):
@@ -56,7 +58,12 @@ def test_legacy_config_keys_are_in_the_config_with_flask_2_2_defaults(monkeypatc
     monkeypatch.delenv("FLASK_ENV", raising=False)
     config = Flask(__name__).config
     assert config["ENV"] == "production"
-    for key in ("JSON_AS_ASCII", "JSON_SORT_KEYS", "JSONIFY_MIMETYPE", "JSONIFY_PRETTYPRINT_REGULAR"):
+    for key in (
+        "JSON_AS_ASCII",
+        "JSON_SORT_KEYS",
+        "JSONIFY_MIMETYPE",
+        "JSONIFY_PRETTYPRINT_REGULAR",
+    ):
         assert key in config and config[key] is None
     # Flask 3.1's own default_config stays as it is.
     assert "ENV" not in Flask.default_config

@@ -22,7 +22,7 @@ def test_app_context_sets_current_app_and_g(app):
         assert ctx.g.value == 42
     assert not erlen.has_app_context()
     with pytest.raises(RuntimeError, match="application context"):
-        erlen.current_app.name
+        _ = erlen.current_app.name
 
 
 def test_g_is_fresh_per_app_context(app):
@@ -46,7 +46,7 @@ def test_g_dict_like_methods(app_ctx):
     with pytest.raises(KeyError):
         g.pop("a")
     with pytest.raises(AttributeError):
-        g.missing
+        _ = g.missing
     del g.b
     assert list(g) == []
 
@@ -147,7 +147,7 @@ def test_with_block_passes_exception_to_teardown(app):
     app.teardown_request(lambda exc: seen.append(exc))
     with pytest.raises(ZeroDivisionError):
         with app.test_request_context():
-            1 / 0
+            _ = 1 / 0
     assert isinstance(seen[0], ZeroDivisionError)
 
 
@@ -271,7 +271,7 @@ def test_app_ctx_url_adapter_needs_server_name(app):
 def test_session_not_opened_before_push(app):
     ctx = app.test_request_context()
     with pytest.raises(AssertionError, match="not yet been opened"):
-        ctx.session
+        _ = ctx.session
 
 
 def test_custom_session_interface_opened_on_push(app):
@@ -356,7 +356,8 @@ def test_uploaded_files_closed_when_context_pops(app, client):
 def test_files_reached_through_the_form_or_set_directly_are_closed(app):
     import io
 
-    from werkzeug.datastructures import FileStorage, MultiDict
+    from werkzeug.datastructures import FileStorage
+    from werkzeug.datastructures import MultiDict
 
     opened = []
     with app.test_request_context(

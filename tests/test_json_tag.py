@@ -87,7 +87,8 @@ def test_loads_bytes(s):
 def test_loads_known_flask_payload(s):
     # A payload as Flask writes it for a session holding these types.
     raw = (
-        '{"_permanent":true,"b":{" b":"aGk="},"d":{" d":"Mon, 01 Feb 2021 07:15:00 GMT"},'
+        '{"_permanent":true,"b":{" b":"aGk="},'
+        '"d":{" d":"Mon, 01 Feb 2021 07:15:00 GMT"},'
         '"m":{" m":"<p>"},"t":{" t":[1,{" t":[2]}]}}'
     )
     assert s.loads(raw) == {

@@ -34,7 +34,13 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 IN_CI = bool(os.environ.get("CI"))
-BUILD_ENV = ("ERLEN_NO_EXTENSIONS", "ERLEN_REQUIRE_EXTENSIONS", "CIBUILDWHEEL", "CC", "CXX")
+BUILD_ENV = (
+    "ERLEN_NO_EXTENSIONS",
+    "ERLEN_REQUIRE_EXTENSIONS",
+    "CIBUILDWHEEL",
+    "CC",
+    "CXX",
+)
 WARNING = "erlen's compiled core could not be built"
 # Tracked files the sdist leaves out on purpose: CI and developer tools, git's
 # own files, and the chart (the README names it in text, not as an image).
@@ -77,7 +83,9 @@ pytestmark = pytest.mark.skipif(
 
 @pytest.fixture(scope="module")
 def tracked() -> list[str]:
-    require(TRACKED is not None, "git is not installed or cannot list the tracked files")
+    require(
+        TRACKED is not None, "git is not installed or cannot list the tracked files"
+    )
     assert TRACKED is not None
     return TRACKED
 
@@ -96,7 +104,9 @@ def build_env(**env: str) -> dict[str, str]:
     return {**full, **env}
 
 
-def run(cmd: list[str], cwd: Path | None = None, **env: str) -> subprocess.CompletedProcess[str]:
+def run(
+    cmd: list[str], cwd: Path | None = None, **env: str
+) -> subprocess.CompletedProcess[str]:
     # A new session has no controlling terminal: the build's warning to the
     # terminal must not land on the terminal running these tests.
     return subprocess.run(
@@ -126,10 +136,12 @@ def wheel_names(wheel: Path) -> list[str]:
 def orphan_stubs(names: list[str]) -> list[str]:
     """The ``.pyi`` stubs in a wheel whose module is not in it."""
     return [
-        n for n in names
+        n
+        for n in names
         if n.endswith(".pyi")
         and not any(
-            m == n[:-4] + ".py" or (m.startswith(n[:-4] + ".") and m.endswith((".so", ".pyd")))
+            m == n[:-4] + ".py"
+            or (m.startswith(n[:-4] + ".") and m.endswith((".so", ".pyd")))
             for m in names
         )
     ]
@@ -305,7 +317,9 @@ def test_wheel_and_sdist_carry_the_license(sdist, compiled_wheel, pure_wheel):
         assert tf.extractfile(member).read().decode() == text
     for wheel in (compiled_wheel, pure_wheel):
         with zipfile.ZipFile(wheel) as zf:
-            (name,) = [n for n in zf.namelist() if n.endswith(".dist-info/licenses/LICENSE")]
+            (name,) = [
+                n for n in zf.namelist() if n.endswith(".dist-info/licenses/LICENSE")
+            ]
             assert zf.read(name).decode() == text
 
 
@@ -348,7 +362,9 @@ def test_no_extensions_gives_a_pure_wheel_without_stubs(pure_wheel):
 
 
 def test_failed_compile_gives_a_pure_wheel_and_one_warning(source_tree, tmp_path):
-    proc, wheels = pip_wheel(source_tree, tmp_path, "-v", CC="/bin/false", CXX="/bin/false")
+    proc, wheels = pip_wheel(
+        source_tree, tmp_path, "-v", CC="/bin/false", CXX="/bin/false"
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert (proc.stdout + proc.stderr).count(WARNING) == 1
     (wheel,) = wheels
@@ -407,9 +423,16 @@ def test_failed_compile_fails_when_extensions_are_required(source_tree, tmp_path
     ("which", "env", "core"),
     [
         ("compiled", {}, "Core: compiled (erlen._local_c)"),
-        ("compiled", {"ERLEN_NO_EXTENSIONS": "1"},
-         "Core: pure Python (ERLEN_NO_EXTENSIONS is set)"),
-        ("pure", {}, "Core: pure Python (erlen._local_c is not built or cannot be imported)"),
+        (
+            "compiled",
+            {"ERLEN_NO_EXTENSIONS": "1"},
+            "Core: pure Python (ERLEN_NO_EXTENSIONS is set)",
+        ),
+        (
+            "pure",
+            {},
+            "Core: pure Python (erlen._local_c is not built or cannot be imported)",
+        ),
     ],
     ids=["compiled", "compiled-env-pure", "pure-wheel"],
 )
@@ -431,7 +454,9 @@ def test_version_names_the_active_core(request, which, env, core, tmp_path):
     ],
     ids=["calls", "server", "ratios", "ratios-both-cores"],
 )
-def test_benchmarks_refuse_a_missing_compiled_core(pure_wheel, script, args, env, tmp_path):
+def test_benchmarks_refuse_a_missing_compiled_core(
+    pure_wheel, script, args, env, tmp_path
+):
     """The scripts measure the installed erlen; here the pure wheel, where
     the compiled core they report on is missing (nothing is measured)."""
     proc = run([sys.executable, str(ROOT / script), *args], cwd=tmp_path,

@@ -16,9 +16,9 @@ from erlen.globals import _cv_request
 from erlen.helpers import get_template_attribute
 from erlen.signals import before_render_template
 from erlen.signals import template_rendered
+from erlen.templating import _default_template_ctx_processor
 from erlen.templating import DispatchingJinjaLoader
 from erlen.templating import Environment
-from erlen.templating import _default_template_ctx_processor
 from erlen.templating import render_template
 from erlen.templating import render_template_string
 from erlen.templating import stream_template

@@ -25,7 +25,8 @@ def test_client_class(app, client):
 def test_environ_defaults(app, client):
     @app.route("/")
     def index():
-        return f"{erlen.request.url}|{erlen.request.remote_addr}|{erlen.request.user_agent.string}"
+        req = erlen.request
+        return f"{req.url}|{req.remote_addr}|{req.user_agent.string}"
 
     rv = client.get("/")
     url, addr, agent = rv.data.decode().split("|")

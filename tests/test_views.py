@@ -5,9 +5,9 @@ import functools
 import pytest
 
 from erlen import Flask
+from erlen.views import http_method_funcs
 from erlen.views import MethodView
 from erlen.views import View
-from erlen.views import http_method_funcs
 
 
 @pytest.fixture

@@ -15,10 +15,8 @@ from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request as WRequest
 from werkzeug.wrappers import Response as WResponse
 
-from erlen import wrappers
 from erlen.wrappers import Request
 from erlen.wrappers import Response
-
 
 # -- Request ------------------------------------------------------------------
 
@@ -57,7 +55,9 @@ def _environs():
 
 
 @pytest.mark.parametrize("environ", list(_environs()))
-@pytest.mark.parametrize(("populate", "shallow"), [(True, False), (False, False), (True, True)])
+@pytest.mark.parametrize(
+    ("populate", "shallow"), [(True, False), (False, False), (True, True)]
+)
 def test_request_matches_werkzeug(environ, populate, shallow):
     ours = Request(dict(environ), populate, shallow)
     theirs = WRequest(dict(environ), populate, shallow)
@@ -72,7 +72,9 @@ def test_request_matches_werkzeug(environ, populate, shallow):
     assert list(ours.headers) == list(theirs.headers)
     assert ours.headers.__dict__.keys() == theirs.headers.__dict__.keys()
     assert ours.headers.environ is ours.environ
-    assert ("werkzeug.request" in ours.environ) == ("werkzeug.request" in theirs.environ)
+    assert ("werkzeug.request" in ours.environ) == (
+        "werkzeug.request" in theirs.environ
+    )
     assert ours.url == theirs.url
 
 
@@ -103,8 +105,26 @@ def test_request_subclass_init_still_runs():
 # -- Response construction ----------------------------------------------------
 
 BODIES = [None, "", "h\u00e9llo", b"bytes", bytearray(b"ba"), [b"a", "b"], iter([b"x"])]
-STATUSES = [None, 200, 201, "404", "418 I'm a teapot", " 201 ", "weird", HTTPStatus.ACCEPTED, 299, True]
-HEADERS = [None, {}, [], {"X-A": "1"}, [("Content-Type", "text/plain")], Headers([("X", "y")])]
+STATUSES = [
+    None,
+    200,
+    201,
+    "404",
+    "418 I'm a teapot",
+    " 201 ",
+    "weird",
+    HTTPStatus.ACCEPTED,
+    299,
+    True,
+]
+HEADERS = [
+    None,
+    {},
+    [],
+    {"X-A": "1"},
+    [("Content-Type", "text/plain")],
+    Headers([("X", "y")]),
+]
 MIMETYPES = [None, "text/plain", "application/json", "image/png"]
 CONTENT_TYPES = [None, "text/csv; charset=latin1"]
 
@@ -367,11 +387,17 @@ ADAPTER_ATTRS = (
 
 # Binding needs a scheme and a method (werkzeug's raises KeyError without).
 @pytest.mark.parametrize(
-    "environ", [e for e in _environs() if "wsgi.url_scheme" in e and "REQUEST_METHOD" in e]
+    "environ",
+    [e for e in _environs() if "wsgi.url_scheme" in e and "REQUEST_METHOD" in e],
 )
 @pytest.mark.parametrize(
     ("server_name", "subdomain", "host_matching"),
-    [(None, "", False), ("localhost", "", False), (None, None, True), (None, None, False)],
+    [
+        (None, "", False),
+        ("localhost", "", False),
+        (None, None, True),
+        (None, None, False),
+    ],
 )
 def test_bound_adapter_matches_werkzeug(environ, server_name, subdomain, host_matching):
     from werkzeug.routing import Map

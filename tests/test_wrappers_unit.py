@@ -118,7 +118,7 @@ def test_max_form_parts_enforced():
     r = make_request(method="POST", data=data, content_type="multipart/form-data")
     with app_context(app):
         with pytest.raises(RequestEntityTooLarge):
-            r.form
+            _ = r.form
 
 
 # Routing information

@@ -12,8 +12,8 @@ import os
 import secrets
 from typing import Any
 
-from erlen import Flask
 from erlen import current_app
+from erlen import Flask
 from erlen import send_from_directory
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import functools
 import sqlite3
+from collections.abc import Callable
 from typing import Any
-from typing import Callable
 
 from werkzeug.security import check_password_hash
 from werkzeug.security import generate_password_hash

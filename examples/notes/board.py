@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from erlen import Blueprint
 from erlen import abort
+from erlen import Blueprint
 from erlen import current_app
 from erlen import flash
 from erlen import g

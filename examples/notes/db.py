@@ -12,8 +12,8 @@ import sqlite3
 
 import click
 
-from erlen import Flask
 from erlen import current_app
+from erlen import Flask
 from erlen import g
 from erlen.cli import with_appcontext
 

@@ -21,8 +21,8 @@ from werkzeug.routing import Map
 from werkzeug.routing import MapAdapter
 from werkzeug.wrappers import Request as RequestBase
 from werkzeug.wrappers import Response as ResponseBase
-from werkzeug.wsgi import LimitedStream
 from werkzeug.wsgi import get_host
+from werkzeug.wsgi import LimitedStream
 
 if t.TYPE_CHECKING:  # pragma: no cover
     from _typeshed.wsgi import WSGIEnvironment
@@ -150,7 +150,9 @@ def vary_on_cookie(response: t.Any) -> None:
     response.vary.add("Cookie")
 
 
-def cookie_value(memo: dict[t.Any, str | None], request: t.Any, name: str) -> str | None:
+def cookie_value(
+    memo: dict[t.Any, str | None], request: t.Any, name: str
+) -> str | None:
     """``request.cookies.get(name)``, remembered in ``memo``.
 
     PERF: parsing the Cookie header costs more than the rest of opening a
@@ -257,7 +259,9 @@ def bind_remembered(
     kept = cache.get(key)
     if kept is None:
         kept = (
-            url_map.bind_to_environ(environ, server_name=server_name, subdomain=subdomain),
+            url_map.bind_to_environ(
+                environ, server_name=server_name, subdomain=subdomain
+            ),
             get_host(environ),
         )
         if len(cache) >= _MEMO_SIZE:
@@ -272,7 +276,9 @@ def bind_remembered(
         template.script_name,
         template.subdomain,
         template.url_scheme,
-        path_info if path_info is None or path_info.isascii() else wsgi_decoded(path_info),
+        path_info
+        if path_info is None or path_info.isascii()
+        else wsgi_decoded(path_info),
         environ["REQUEST_METHOD"],
         query if query is None or query.isascii() else wsgi_decoded(query),
     )
@@ -312,7 +318,7 @@ def remembered_match(
     if all(c in _BUILTIN_CONVERTERS for c in url_map.converters.values()):
         if len(memo) >= _MEMO_SIZE:
             memo.clear()
-        memo[key] = (rule, dict(args))  # type: ignore[assignment]
+        memo[key] = (rule, dict(args))
     return rule, args  # type: ignore[return-value]
 
 

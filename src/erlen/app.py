@@ -329,7 +329,7 @@ class Flask(App):
         self._before_first_request_running = False
         # The adapters create_url_adapter() binds from, and the matches
         # RequestContext.match_request() found (see erlen._werkzeug).
-        self._url_adapters: dict[t.Any, MapAdapter] = {}
+        self._url_adapters: dict[t.Any, tuple[MapAdapter, str]] = {}
         self._url_matches: dict[t.Any, t.Any] = {}
 
         if self.has_static_folder:
@@ -500,7 +500,7 @@ class Flask(App):
         cls = self.test_client_class
         if cls is None:
             from .testing import FlaskClient as cls
-        return cls(self, self.response_class, use_cookies=use_cookies, **kwargs)  # type: ignore[no-any-return]
+        return cls(self, self.response_class, use_cookies=use_cookies, **kwargs)  # type: ignore[misc]
 
     def test_cli_runner(self, **kwargs: t.Any) -> FlaskCliRunner:
         """A CLI runner of :attr:`test_cli_runner_class` for the app's
@@ -508,7 +508,7 @@ class Flask(App):
         cls = self.test_cli_runner_class
         if cls is None:
             from .testing import FlaskCliRunner as cls
-        return cls(self, **kwargs)  # type: ignore[no-any-return]
+        return cls(self, **kwargs)  # type: ignore[misc]
 
     # legacy: before_first_request
 
@@ -574,8 +574,8 @@ class Flask(App):
         thread raises a :exc:`RuntimeError`: await the coroutine instead.
         """
         try:
-            from asgiref.sync import SyncToAsync
             from asgiref.sync import async_to_sync as asgiref_async_to_sync
+            from asgiref.sync import SyncToAsync
         except ImportError:
             raise RuntimeError(
                 "Install erlen with the 'async' extra (pip install 'erlen[async]',"
@@ -645,7 +645,7 @@ class Flask(App):
         if adapter is None:
             # werkzeug's binding does not check trusted hosts; computing the
             # host does (an untrusted one is a 400).
-            request.host = get_host(request.environ, request.trusted_hosts)  # type: ignore[misc]
+            request.host = get_host(request.environ, request.trusted_hosts)
             adapter = self.url_map.bind_to_environ(
                 request.environ, server_name=server_name, subdomain=subdomain
             )
@@ -893,7 +893,7 @@ class Flask(App):
         if type(rv) is str:
             return self.response_class(rv)
         if type(rv) is dict or type(rv) is list:
-            return self.json.response(rv)  # type: ignore[no-any-return]
+            return self.json.response(rv)  # type: ignore[return-value]
         status = headers = None
         if isinstance(rv, tuple):
             n = len(rv)
@@ -924,7 +924,7 @@ class Flask(App):
         if not isinstance(rv, response_class):
             if isinstance(rv, (str, bytes, bytearray)) or isinstance(rv, cabc.Iterator):
                 # The constructor applies status and headers itself.
-                rv = response_class(rv, status=status, headers=headers)
+                rv = response_class(rv, status=status, headers=headers)  # type: ignore[arg-type]
                 status = headers = None
             elif isinstance(rv, (dict, list)):
                 rv = self.json.response(rv)
@@ -932,7 +932,7 @@ class Flask(App):
                 req_ctx = _cv_request.get(None)
                 environ = req_ctx.request.environ if req_ctx is not None else None
                 try:
-                    rv = response_class.force_type(rv, environ)  # type: ignore[arg-type]
+                    rv = response_class.force_type(rv, environ)
                 except TypeError as e:
                     raise TypeError(
                         f"{e}\nThe view function did not return a valid"
@@ -991,7 +991,7 @@ class Flask(App):
             return
         if exc is _sentinel:
             exc = sys.exc_info()[1]
-        funcs = []
+        funcs: list[t.Callable[..., t.Any]] = []
         for name in (*self._current_blueprints(), None):
             funcs.extend(reversed(self.teardown_request_funcs.get(name, ())))
         self._tear_down(funcs, exc, signal)

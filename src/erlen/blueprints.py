@@ -6,13 +6,12 @@ import os
 import typing as t
 from datetime import timedelta
 
+from . import globals as _globals
 from .cli import AppGroup
 from .helpers import send_from_directory
 from .sansio.blueprints import Blueprint as SansioBlueprint
 from .sansio.blueprints import BlueprintSetupState as BlueprintSetupState  # noqa: F401
 from .sansio.scaffold import _sentinel
-
-from . import globals as _globals
 
 # Bound by assignment for speed: see the PERF note in erlen.ctx.
 _cv_app = _globals._cv_app

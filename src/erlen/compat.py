@@ -37,7 +37,9 @@ FLASK_API_VERSION = "3.1.3"
 _warned: set[str] = set()
 
 
-def warn_deprecated(name: str, modern: str, flask_status: str, stacklevel: int = 3) -> None:
+def warn_deprecated(
+    name: str, modern: str, flask_status: str, stacklevel: int = 3
+) -> None:
     """Warn, once per ``name`` in a process, that an API Flask removed is in
     use, naming its modern spelling.
 
@@ -83,8 +85,16 @@ def _legacy_escape() -> t.Any:
 LEGACY_PACKAGE_ATTRIBUTES: dict[str, tuple[str, str, t.Callable[[], t.Any]]] = {
     "Markup": ("'markupsafe.Markup'", "removed in Flask 3.0", _legacy_markup),
     "escape": ("'markupsafe.escape'", "removed in Flask 3.0", _legacy_escape),
-    "safe_join": ("'werkzeug.utils.safe_join'", "removed in Flask 2.1", lambda: _helpers().safe_join),
-    "json_available": ("nothing: JSON is always available", "removed in Flask 2.3", lambda: True),
+    "safe_join": (
+        "'werkzeug.utils.safe_join'",
+        "removed in Flask 2.1",
+        lambda: _helpers().safe_join,
+    ),
+    "json_available": (
+        "nothing: JSON is always available",
+        "removed in Flask 2.3",
+        lambda: True,
+    ),
     "signals_available": (
         "nothing: signals are always available",
         "removed in Flask 3.0",
@@ -255,7 +265,9 @@ class LegacyAppAttributes:
     _got_first_request: bool
 
     env = _config_key_property("env", "ENV", modern="'app.debug'")
-    session_cookie_name = _config_key_property("session_cookie_name", "SESSION_COOKIE_NAME")
+    session_cookie_name = _config_key_property(
+        "session_cookie_name", "SESSION_COOKIE_NAME"
+    )
     send_file_max_age_default = _config_key_property(
         "send_file_max_age_default", "SEND_FILE_MAX_AGE_DEFAULT", _seconds_as_timedelta
     )
@@ -316,12 +328,16 @@ def _blueprint_json_property(attr: str) -> property:
     slot = f"_{attr}"
 
     def fget(bp: t.Any) -> t.Any:
-        warn_deprecated(f"bp.{attr}", "a JSONProvider (app.json)", "removed in Flask 2.3")
+        warn_deprecated(
+            f"bp.{attr}", "a JSONProvider (app.json)", "removed in Flask 2.3"
+        )
         return bp.__dict__.get(slot)
 
     def fset(bp: t.Any, value: t.Any) -> None:
         global blueprint_json_classes_in_use
-        warn_deprecated(f"bp.{attr}", "a JSONProvider (app.json)", "removed in Flask 2.3")
+        warn_deprecated(
+            f"bp.{attr}", "a JSONProvider (app.json)", "removed in Flask 2.3"
+        )
         bp.__dict__[slot] = value
         if value is not None:
             blueprint_json_classes_in_use = True
@@ -346,7 +362,9 @@ class LegacyBlueprintAttributes:
         super().__init_subclass__(**kwargs)
         for attr in ("json_encoder", "json_decoder"):
             if isinstance(cls.__dict__.get(attr), type):
-                warn_deprecated(f"bp.{attr}", "a JSONProvider (app.json)", "removed in Flask 2.3", 4)
+                warn_deprecated(
+                    f"bp.{attr}", "a JSONProvider (app.json)", "removed in Flask 2.3", 4
+                )
                 blueprint_json_classes_in_use = True
 
     if t.TYPE_CHECKING:  # pragma: no cover
@@ -355,7 +373,9 @@ class LegacyBlueprintAttributes:
 
         def _check_setup_finished(self, f_name: str) -> None: ...
 
-    def before_app_first_request(self, f: t.Callable[[], t.Any]) -> t.Callable[[], t.Any]:
+    def before_app_first_request(
+        self, f: t.Callable[[], t.Any]
+    ) -> t.Callable[[], t.Any]:
         """Register a function run once, before the app's first request
         (removed from Flask in 2.3; use :meth:`record_once` to run setup
         code when the blueprint is registered)."""
@@ -480,7 +500,9 @@ def charset_property(owner: str, attr: str) -> property:
     )
 
 
-def warn_charset_class_attributes(cls: type, owner: str, names: t.Iterable[str]) -> None:
+def warn_charset_class_attributes(
+    cls: type, owner: str, names: t.Iterable[str]
+) -> None:
     """Warn when a subclass sets one of the removed werkzeug attributes as
     a class attribute (``charset = "utf-8"``), as werkzeug 2.3 did."""
     for name in names:

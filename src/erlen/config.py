@@ -246,7 +246,9 @@ class Config(dict):  # type: ignore[type-arg]
         from .compat import warn_deprecated
 
         warn_deprecated(
-            "Config.from_json", "'from_file(filename, load=json.load)'", "removed in Flask 2.1"
+            "Config.from_json",
+            "'from_file(filename, load=json.load)'",
+            "removed in Flask 2.1",
         )
         return self.from_file(filename, json.load, silent=silent)
 

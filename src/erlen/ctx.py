@@ -181,7 +181,9 @@ class AppContext:
         """Make this context the current one."""
         self._cv_tokens.append(_cv_app.set(self))
         if signals.appcontext_pushed.receivers:
-            signals.appcontext_pushed.send(self.app, _async_wrapper=self.app.ensure_sync)
+            signals.appcontext_pushed.send(
+                self.app, _async_wrapper=self.app.ensure_sync
+            )
 
     def pop(self, exc: BaseException | None = _sentinel) -> None:  # type: ignore[assignment]
         """Pop this context. The last pop runs the ``teardown_appcontext``
@@ -288,7 +290,8 @@ class RequestContext:
         request = self.request
         try:
             request.url_rule, request.view_args = remembered_match(
-                self.app._url_matches, self.url_adapter
+                self.app._url_matches,
+                self.url_adapter,  # type: ignore[arg-type]
             )
         except HTTPException as e:
             request.routing_exception = e

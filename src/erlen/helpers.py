@@ -17,18 +17,18 @@ from datetime import timedelta
 from functools import cache
 from functools import update_wrapper
 
+import werkzeug.security
 import werkzeug.utils
-from werkzeug.exceptions import NotFound
 from werkzeug.exceptions import abort as _werkzeug_abort
+from werkzeug.exceptions import NotFound
 from werkzeug.utils import redirect as _werkzeug_redirect
 from werkzeug.wrappers import Response as BaseResponse
 
+from . import compat as _compat
+from . import globals as _globals
 from .globals import _no_app_msg
 from .globals import _no_req_msg
 from .signals import message_flashed
-
-from . import compat as _compat
-from . import globals as _globals
 
 # Bound by assignment for speed: see the PERF note in erlen.ctx.
 _cv_app = _globals._cv_app
@@ -65,7 +65,9 @@ def get_debug_flag() -> bool:
         # Before Flask 2.3, FLASK_ENV=development turned debug mode on.
         from .compat import warn_deprecated
 
-        warn_deprecated("FLASK_ENV", "FLASK_DEBUG (or ERLEN_DEBUG)", "removed in Flask 2.3")
+        warn_deprecated(
+            "FLASK_ENV", "FLASK_DEBUG (or ERLEN_DEBUG)", "removed in Flask 2.3"
+        )
         return os.environ["FLASK_ENV"] == "development"
     return bool(val) and val.lower() not in _FALSE_WORDS  # type: ignore[union-attr]
 
@@ -117,7 +119,7 @@ def _current_app() -> Flask:
     ctx = _cv_app.get(None)
     if ctx is None:
         raise RuntimeError(_no_app_msg)
-    return ctx.app  # type: ignore[no-any-return]
+    return ctx.app
 
 
 @t.overload
@@ -151,7 +153,7 @@ def stream_with_context(
         func = generator_or_function
 
         def wrapper(*args: t.Any, **kwargs: t.Any) -> t.Iterator[t.AnyStr]:
-            return stream_with_context(func(*args, **kwargs))  # type: ignore[operator,return-value]
+            return stream_with_context(func(*args, **kwargs))  # type: ignore[operator]
 
         return update_wrapper(wrapper, func)  # type: ignore[arg-type]
 
@@ -212,8 +214,8 @@ def make_response(*args: t.Any) -> Response:
     """
     app = _current_app()
     if not args:
-        return app.response_class()  # type: ignore[return-value]
-    return app.make_response(args[0] if len(args) == 1 else args)  # type: ignore[return-value]
+        return app.response_class()
+    return app.make_response(args[0] if len(args) == 1 else args)
 
 
 def url_for(
@@ -259,7 +261,7 @@ def redirect(
     """
     ctx = _cv_app.get(None)
     if ctx is not None:
-        return ctx.app.redirect(location, code=code)  # type: ignore[no-any-return]
+        return ctx.app.redirect(location, code=code)
     return _werkzeug_redirect(location, code=code, Response=Response)
 
 
@@ -332,7 +334,7 @@ def get_flashed_messages(
         wanted = category_filter
         flashes = [f for f in flashes if f[0] in wanted]
     if with_categories:
-        return flashes  # type: ignore[no-any-return]
+        return flashes
     return [f[1] for f in flashes]
 
 
@@ -369,7 +371,12 @@ def _renamed_send_file_arguments(legacy: dict[str, t.Any]) -> dict[str, t.Any]:
         new = _SEND_FILE_RENAMES.get(old)
         if new is None:
             raise TypeError(f"send_file() got an unexpected keyword argument {old!r}")
-        warn_deprecated(f"send_file({old}=...)", f"'{new}'", "renamed in Flask 2.0 and removed in 2.2", 4)
+        warn_deprecated(
+            f"send_file({old}=...)",
+            f"'{new}'",
+            "renamed in Flask 2.0 and removed in 2.2",
+            4,
+        )
         renamed[new] = value
     return renamed
 
@@ -472,7 +479,7 @@ def get_root_path(import_name: str) -> str:
     :meta private:
     """
     mod = sys.modules.get(import_name)
-    mod_file = getattr(mod, "__file__", None) if mod is not None else None
+    mod_file: str | None = getattr(mod, "__file__", None) if mod is not None else None
     if mod_file is not None:
         return os.path.dirname(os.path.abspath(mod_file))
 
@@ -485,6 +492,7 @@ def get_root_path(import_name: str) -> str:
         return os.getcwd()
 
     get_filename = getattr(loader, "get_filename", None)
+    filename: str | None
     if get_filename is not None:
         filename = get_filename(import_name)
     else:
@@ -528,7 +536,7 @@ def safe_join(directory: str, *pathnames: str) -> str:
     from .compat import warn_deprecated
 
     warn_deprecated("safe_join", "'werkzeug.utils.safe_join'", "removed in Flask 2.1")
-    joined = werkzeug.utils.safe_join(directory, *pathnames)
+    joined = werkzeug.security.safe_join(directory, *pathnames)
     if joined is None:
         raise NotFound()
     return joined
@@ -542,7 +550,9 @@ def total_seconds(td: timedelta) -> int:
     """
     from .compat import warn_deprecated
 
-    warn_deprecated("total_seconds", "'timedelta.total_seconds()'", "removed in Flask 2.1")
+    warn_deprecated(
+        "total_seconds", "'timedelta.total_seconds()'", "removed in Flask 2.1"
+    )
     return td.days * 86400 + td.seconds
 
 

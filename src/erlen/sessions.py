@@ -84,7 +84,7 @@ class SecureCookieSession(CallbackDict, SessionMixin):  # type: ignore[type-arg]
         dict.__init__(self, initial or ())
 
     @staticmethod
-    def on_update(session: SecureCookieSession) -> None:  # type: ignore[override]
+    def on_update(session: SecureCookieSession) -> None:
         """What CallbackDict calls after each change: marks it modified."""
         session.modified = True
 
@@ -104,8 +104,8 @@ class NullSession(SecureCookieSession):
             " and secret."
         )
 
-    __setitem__ = __delitem__ = clear = pop = popitem = update = setdefault = _fail  # type: ignore[assignment]
-    __ior__ = _fail  # type: ignore[assignment]
+    __setitem__ = __delitem__ = clear = pop = popitem = update = setdefault = _fail
+    __ior__ = _fail
     del _fail
 
 
@@ -262,7 +262,7 @@ class _SessionSerializer(URLSafeTimedSerializer):
         signer = self.__dict__.get("_signer")
         if signer is None:
             signer = self._signer = super().make_signer()
-        return signer  # type: ignore[no-any-return]
+        return signer  # type: ignore[return-value]
 
     def _keep(self, cookie: str, signed_at: int, data: t.Any) -> None:
         if type(data) is dict and all(type(v) in _IMMUTABLE for v in data.values()):

@@ -10,12 +10,11 @@ from jinja2 import Environment as BaseEnvironment
 from jinja2 import Template
 from jinja2 import TemplateNotFound
 
+from . import globals as _globals
 from .helpers import _current_app
 from .helpers import stream_with_context
 from .signals import before_render_template
 from .signals import template_rendered
-
-from . import globals as _globals
 
 # Bound by assignment for speed: see the PERF note in erlen.ctx.
 _cv_app = _globals._cv_app
@@ -26,7 +25,7 @@ if t.TYPE_CHECKING:  # pragma: no cover
     from .sansio.app import App
     from .sansio.scaffold import Scaffold
 
-_Source = tuple[str, t.Optional[str], t.Optional[t.Callable[[], bool]]]
+_Source = tuple[str, str | None, t.Callable[[], bool] | None]
 
 
 def _default_template_ctx_processor() -> dict[str, t.Any]:
@@ -191,7 +190,7 @@ def _stream(
     # Inside a request the generator runs after the view returns, so it needs
     # the request context kept alive.
     if _cv_request.get(None) is not None:
-        rv = stream_with_context(rv)  # type: ignore[assignment]
+        rv = stream_with_context(rv)
     return rv
 
 

@@ -26,6 +26,7 @@ if t.TYPE_CHECKING:  # pragma: no cover
     from werkzeug.test import TestResponse
 
     from .app import Flask
+    from .ctx import RequestContext
     from .sessions import SessionMixin
 
 _werkzeug_version = ""
@@ -104,7 +105,7 @@ class FlaskClient(Client):
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
         super().__init__(*args, **kwargs)
         self.preserve_context = False
-        self._new_contexts: list[t.ContextManager[t.Any]] = []
+        self._new_contexts: list[AppContext | RequestContext] = []
         self._context_stack = ExitStack()
         #: Values added to every request's environ.
         self.environ_base = {

@@ -24,7 +24,7 @@ ResponseValue = t.Union[
 """What a view may return as a body: a response, text, bytes, a list or
 mapping (sent as JSON), or a (sync or async) iterator of text or bytes."""
 
-HeaderValue = t.Union[str, list[str], tuple[str, ...]]
+HeaderValue = str | list[str] | tuple[str, ...]
 """One header's value, or several values for the same name."""
 
 HeadersValue = t.Union[
@@ -50,42 +50,39 @@ ResponseClass = t.TypeVar("ResponseClass", bound="Response")
 StatusCode = int
 """An HTTP status code."""
 
-AppOrBlueprintKey = t.Optional[str]
+AppOrBlueprintKey = str | None
 """The key of per-blueprint registries: a blueprint's name, or ``None``
 for the application itself."""
 
-AfterRequestCallable = t.Union[
-    t.Callable[[ResponseClass], ResponseClass],
-    t.Callable[[ResponseClass], t.Awaitable[ResponseClass]],
-]
+AfterRequestCallable = (
+    t.Callable[[ResponseClass], ResponseClass]
+    | t.Callable[[ResponseClass], t.Awaitable[ResponseClass]]
+)
 """An ``after_request`` function: takes the response and returns one."""
 
-BeforeFirstRequestCallable = t.Union[
-    t.Callable[[], None], t.Callable[[], t.Awaitable[None]]
-]
+BeforeFirstRequestCallable = t.Callable[[], None] | t.Callable[[], t.Awaitable[None]]
 """A ``before_first_request`` function (removed from Flask 3; kept for the
 compatibility shim)."""
 
-BeforeRequestCallable = t.Union[
-    t.Callable[[], t.Optional[ResponseReturnValue]],
-    t.Callable[[], t.Awaitable[t.Optional[ResponseReturnValue]]],
-]
+BeforeRequestCallable = (
+    t.Callable[[], ResponseReturnValue | None]
+    | t.Callable[[], t.Awaitable[ResponseReturnValue | None]]
+)
 """A ``before_request`` function: returns ``None``, or a value that becomes
 the response and skips the view."""
 
 ShellContextProcessorCallable = t.Callable[[], dict[str, t.Any]]
 """A shell context processor: returns names for ``flask shell``."""
 
-TeardownCallable = t.Union[
-    t.Callable[[t.Optional[BaseException]], None],
-    t.Callable[[t.Optional[BaseException]], t.Awaitable[None]],
-]
+TeardownCallable = (
+    t.Callable[[BaseException | None], None]
+    | t.Callable[[BaseException | None], t.Awaitable[None]]
+)
 """A teardown function: takes the unhandled error, if any."""
 
-TemplateContextProcessorCallable = t.Union[
-    t.Callable[[], dict[str, t.Any]],
-    t.Callable[[], t.Awaitable[dict[str, t.Any]]],
-]
+TemplateContextProcessorCallable = (
+    t.Callable[[], dict[str, t.Any]] | t.Callable[[], t.Awaitable[dict[str, t.Any]]]
+)
 """A template context processor: returns names for templates."""
 
 TemplateFilterCallable = t.Callable[..., t.Any]
@@ -102,19 +99,19 @@ URLDefaultCallable = t.Callable[[str, dict[str, t.Any]], None]
 fills in values."""
 
 URLValuePreprocessorCallable = t.Callable[
-    [t.Optional[str], t.Optional[dict[str, t.Any]]], None
+    [str | None, dict[str, t.Any] | None], None
 ]
 """A URL value preprocessor: takes the endpoint and the view arguments, and
 may change them."""
 
-ErrorHandlerCallable = t.Union[
-    t.Callable[[t.Any], ResponseReturnValue],
-    t.Callable[[t.Any], t.Awaitable[ResponseReturnValue]],
-]
+ErrorHandlerCallable = (
+    t.Callable[[t.Any], ResponseReturnValue]
+    | t.Callable[[t.Any], t.Awaitable[ResponseReturnValue]]
+)
 """An error handler: takes the exception and returns a response value."""
 
-RouteCallable = t.Union[
-    t.Callable[..., ResponseReturnValue],
-    t.Callable[..., t.Awaitable[ResponseReturnValue]],
-]
+RouteCallable = (
+    t.Callable[..., ResponseReturnValue]
+    | t.Callable[..., t.Awaitable[ResponseReturnValue]]
+)
 """A view function, sync or async."""

@@ -15,15 +15,15 @@ from werkzeug.wrappers import Request as RequestBase
 from werkzeug.wrappers import Response as ResponseBase
 
 from . import json
-from .compat import charset_property
-from .compat import text_cookie_argument
-from .compat import warn_charset_class_attributes
 from ._werkzeug import build_buffered
 from ._werkzeug import environ_headers
 from ._werkzeug import has_parsed_files
 from ._werkzeug import send_buffered
 from ._werkzeug import strict_body_stream
 from ._werkzeug import wsgi_decoded
+from .compat import charset_property
+from .compat import text_cookie_argument
+from .compat import warn_charset_class_attributes
 from .globals import _cv_app
 
 if t.TYPE_CHECKING:  # pragma: no cover
@@ -132,7 +132,7 @@ class Request(RequestBase):
             self.server = None
         else:
             try:
-                port: int | None = int(get("SERVER_PORT", None))
+                port: int | None = int(get("SERVER_PORT", None))  # type: ignore[arg-type]
             except (TypeError, ValueError):  # a unix socket
                 port = None
             self.server = (name, port)
@@ -199,7 +199,7 @@ class Request(RequestBase):
             attach_enctype_error_multidict(self)
 
     @cached_property
-    def args(self) -> MultiDict[str, str]:  # type: ignore[override]
+    def args(self) -> MultiDict[str, str]:
         """The parsed query string. Raw bytes that are not UTF-8 (a client
         must percent-encode them) are a 400, not a server error."""
         try:
@@ -211,7 +211,7 @@ class Request(RequestBase):
             ) from None
 
     @cached_property
-    def stream(self) -> t.IO[bytes]:  # type: ignore[override]
+    def stream(self) -> t.IO[bytes]:
         """The body stream. A body that the server terminates itself
         (chunked) and that goes past :attr:`max_content_length` is a 413, as
         one with a too large ``Content-Length`` is, not silently cut short."""
@@ -324,7 +324,7 @@ class Response(ResponseBase):
             mimetype = self.default_mimetype
         build_buffered(
             self,
-            response.encode() if type(response) is str else response,  # type: ignore[union-attr]
+            response.encode() if type(response) is str else response,  # type: ignore[arg-type]
             None if mimetype is None else _content_type(mimetype),
             self.default_status if status is None else status,
         )
@@ -341,7 +341,9 @@ class Response(ResponseBase):
                 return body
         return super().__call__(environ, start_response)
 
-    def set_cookie(self, key: str, value: str = "", *args: t.Any, **kwargs: t.Any) -> None:
+    def set_cookie(
+        self, key: str, value: str = "", *args: t.Any, **kwargs: t.Any
+    ) -> None:
         """Set a cookie (see :meth:`werkzeug.wrappers.Response.set_cookie`).
 
         A ``bytes`` key or value, which werkzeug 3 no longer takes, is

@@ -81,4 +81,7 @@ def test_env_from_flask_env(monkeypatch):
     assert app.env == "development"
     assert app.debug
     assert app.config["GREETING"] == "Hello, developer"
-    assert app.test_client().get("/env").get_json() == {"env": "development", "debug": True}
+    assert app.test_client().get("/env").get_json() == {
+        "env": "development",
+        "debug": True,
+    }

@@ -18,7 +18,6 @@ from __future__ import annotations
 import os
 import sys
 import typing as t
-
 import weakref
 
 import pytest

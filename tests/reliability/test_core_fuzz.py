@@ -3,11 +3,12 @@
 
 Hypothesis generates a program: a list of operation sequences for several
 threads, several asyncio tasks (a task may spawn a child task part-way
-through) and several greenlets (taking turns in a thread of their own). The operations work on one Local, one LocalStack, one ContextVar
-and five LocalProxy objects over them: set, get and delete attributes, push,
-pop and top, release_local, and on a proxy attribute access, operators
-(plain, reflected and in-place), bool, repr, str, len, iteration, hashing,
-calls and isinstance.
+through) and several greenlets (taking turns in a thread of their own). The
+operations work on one Local, one LocalStack, one ContextVar and five
+LocalProxy objects over them: set, get and delete attributes, push, pop and
+top, release_local, and on a proxy attribute access, operators (plain,
+reflected and in-place), bool, repr, str, len, iteration, hashing, calls and
+isinstance.
 
 Every value a worker stores is tagged with that worker's number, and every
 value is immutable, so isolation makes each worker's observations
@@ -40,7 +41,9 @@ import time
 import typing as t
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
+from hypothesis import HealthCheck
+from hypothesis import settings
 from hypothesis import strategies as st
 
 import erlen._local_py as local_py
@@ -284,7 +287,8 @@ async def run_sequence_async(
 def run_greenlets(world: World, sequences: list[list[Op]], results: dict) -> None:
     """Run one greenlet per sequence, each in its own empty context, round
     robin: every greenlet switches back to this one after each operation."""
-    from greenlet import getcurrent, greenlet
+    from greenlet import getcurrent
+    from greenlet import greenlet
 
     hub = getcurrent()
 

@@ -37,7 +37,8 @@ import pytest
 from werkzeug.test import create_environ
 
 import erlen
-from erlen.globals import _cv_app, _cv_request
+from erlen.globals import _cv_app
+from erlen.globals import _cv_request
 
 try:
     from . import hostile_apps as H

@@ -28,13 +28,19 @@ import time
 import typing as t
 
 import pytest
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import event
+from hypothesis import given
+from hypothesis import HealthCheck
+from hypothesis import settings
 from hypothesis import strategies as st
-from itsdangerous import BadSignature, TimestampSigner, URLSafeTimedSerializer
+from itsdangerous import BadSignature
+from itsdangerous import TimestampSigner
+from itsdangerous import URLSafeTimedSerializer
 from werkzeug.test import create_environ
 
 import erlen
-from erlen.globals import _cv_app, _cv_request
+from erlen.globals import _cv_app
+from erlen.globals import _cv_request
 
 try:
     from . import hostile_apps as H
@@ -158,8 +164,12 @@ def _cookie_cases(hostile: Hostile) -> dict[str, str]:
     return {
         # The first characters: the last base64 character of a signature
         # can carry only padding bits, so changing it may change nothing.
-        "tampered signature": f"{payload}.{stamp}.{'AA' if sig[:2] != 'AA' else 'BB'}{sig[2:]}",
-        "tampered payload": f"{payload[:-1]}{'A' if payload[-1] != 'A' else 'B'}.{stamp}.{sig}",
+        "tampered signature": (
+            f"{payload}.{stamp}.{'AA' if sig[:2] != 'AA' else 'BB'}{sig[2:]}"
+        ),
+        "tampered payload": (
+            f"{payload[:-1]}{'A' if payload[-1] != 'A' else 'B'}.{stamp}.{sig}"
+        ),
         "truncated": good[: len(good) // 2],
         "no signature": payload,
         "oversized prefix": "A" * 5000 + good,

@@ -25,9 +25,9 @@ import pytest
 from werkzeug.test import EnvironBuilder
 
 import erlen
-from erlen import Flask
 from erlen import copy_current_request_context
 from erlen import current_app
+from erlen import Flask
 from erlen import g
 from erlen import has_request_context
 from erlen import request

@@ -40,7 +40,7 @@ def dumps(obj: t.Any, *, app: App | None = None, **kwargs: t.Any) -> str:
     ctx = _cv_app.get(None)
 
     if ctx is not None:
-        return ctx.app.json.dumps(obj, **kwargs)  # type: ignore[no-any-return]
+        return ctx.app.json.dumps(obj, **kwargs)
 
     kwargs.setdefault("default", _default)
     return _json.dumps(obj, **kwargs)
@@ -84,7 +84,7 @@ def loads(s: str | bytes, *, app: App | None = None, **kwargs: t.Any) -> t.Any:
     if app is not None or "encoding" in kwargs:
         from ..compat import legacy_json_call
 
-        return legacy_json_call("loads", app, (s,), kwargs)  # type: ignore[no-any-return]
+        return legacy_json_call("loads", app, (s,), kwargs)
 
     ctx = _cv_app.get(None)
 
@@ -106,7 +106,7 @@ def load(fp: t.IO[t.AnyStr], *, app: App | None = None, **kwargs: t.Any) -> t.An
     if app is not None or "encoding" in kwargs:
         from ..compat import legacy_json_call
 
-        return legacy_json_call("load", app, (fp,), kwargs)  # type: ignore[no-any-return]
+        return legacy_json_call("load", app, (fp,), kwargs)
 
     ctx = _cv_app.get(None)
 
@@ -134,7 +134,7 @@ def jsonify(*args: t.Any, **kwargs: t.Any) -> Response:
     if ctx is None:
         raise RuntimeError(_no_app_msg)
 
-    return ctx.app.json.response(*args, **kwargs)  # type: ignore[no-any-return]
+    return ctx.app.json.response(*args, **kwargs)  # type: ignore[return-value]
 
 
 class _JSONEncoder(_json.JSONEncoder):

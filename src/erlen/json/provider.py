@@ -176,7 +176,10 @@ class DefaultJSONProvider(JSONProvider):
     def __init__(self, app: App) -> None:
         super().__init__(app)
         # An app class written for Flask < 2.3 may set the classes on itself.
-        for attr, slot in (("json_encoder", "legacy_encoder"), ("json_decoder", "legacy_decoder")):
+        for attr, slot in (
+            ("json_encoder", "legacy_encoder"),
+            ("json_decoder", "legacy_decoder"),
+        ):
             value = getattr(type(app), attr, None)
             if isinstance(value, type):
                 setattr(self, slot, value)
@@ -204,7 +207,9 @@ class DefaultJSONProvider(JSONProvider):
         kwargs.setdefault(
             "ensure_ascii", self.ensure_ascii if ensure_ascii is None else ensure_ascii
         )
-        kwargs.setdefault("sort_keys", self.sort_keys if sort_keys is None else sort_keys)
+        kwargs.setdefault(
+            "sort_keys", self.sort_keys if sort_keys is None else sort_keys
+        )
         return json.dumps(obj, **kwargs)
 
     def loads(self, s: str | bytes, **kwargs: t.Any) -> t.Any:

@@ -4,7 +4,6 @@ blueprint registry and everything else that needs no request or IO."""
 from __future__ import annotations
 
 import json
-
 import logging
 import os
 import sys
@@ -20,6 +19,7 @@ from werkzeug.routing import Map
 from werkzeug.routing import Rule
 from werkzeug.sansio.response import Response as SansioResponse
 from werkzeug.utils import redirect as _wz_redirect
+from werkzeug.wrappers import Response as BaseResponse
 
 from ..compat import legacy_config_defaults
 from ..compat import LegacyAppAttributes
@@ -86,7 +86,7 @@ class App(LegacyAppAttributes, Scaffold):
     #: The ``TESTING`` config key.
     testing = ConfigAttribute[bool]("TESTING")
     #: The ``SECRET_KEY`` config key.
-    secret_key = ConfigAttribute[t.Union[str, bytes, None]]("SECRET_KEY")
+    secret_key = ConfigAttribute[str | bytes | None]("SECRET_KEY")
     #: The ``PERMANENT_SESSION_LIFETIME`` config key, as a timedelta.
     permanent_session_lifetime = ConfigAttribute[timedelta](
         "PERMANENT_SESSION_LIFETIME",
@@ -180,7 +180,7 @@ class App(LegacyAppAttributes, Scaffold):
         """The app's name: the import name, or the script's file name when
         that is ``__main__``."""
         if self.import_name == "__main__":
-            fn = getattr(sys.modules["__main__"], "__file__", None)
+            fn: str | None = getattr(sys.modules["__main__"], "__file__", None)
             if fn is None:
                 return "__main__"
             return os.path.splitext(os.path.basename(fn))[0]
@@ -260,14 +260,18 @@ class App(LegacyAppAttributes, Scaffold):
         from ..compat import warn_deprecated
         from ..json import _JSONEncoder
 
-        warn_deprecated("app.json_encoder", "a JSONProvider (app.json)", "removed in Flask 2.3")
+        warn_deprecated(
+            "app.json_encoder", "a JSONProvider (app.json)", "removed in Flask 2.3"
+        )
         return getattr(self.json, "legacy_encoder", None) or _JSONEncoder
 
     @json_encoder.setter
     def json_encoder(self, value: type[json.JSONEncoder] | None) -> None:
         from ..compat import warn_deprecated
 
-        warn_deprecated("app.json_encoder", "a JSONProvider (app.json)", "removed in Flask 2.3")
+        warn_deprecated(
+            "app.json_encoder", "a JSONProvider (app.json)", "removed in Flask 2.3"
+        )
         self.json.legacy_encoder = value  # type: ignore[attr-defined]
 
     @property
@@ -277,14 +281,18 @@ class App(LegacyAppAttributes, Scaffold):
         from ..compat import warn_deprecated
         from ..json import _JSONDecoder
 
-        warn_deprecated("app.json_decoder", "a JSONProvider (app.json)", "removed in Flask 2.3")
+        warn_deprecated(
+            "app.json_decoder", "a JSONProvider (app.json)", "removed in Flask 2.3"
+        )
         return getattr(self.json, "legacy_decoder", None) or _JSONDecoder
 
     @json_decoder.setter
     def json_decoder(self, value: type[json.JSONDecoder] | None) -> None:
         from ..compat import warn_deprecated
 
-        warn_deprecated("app.json_decoder", "a JSONProvider (app.json)", "removed in Flask 2.3")
+        warn_deprecated(
+            "app.json_decoder", "a JSONProvider (app.json)", "removed in Flask 2.3"
+        )
         self.json.legacy_decoder = value  # type: ignore[attr-defined]
 
     @setupmethod
@@ -468,7 +476,7 @@ class App(LegacyAppAttributes, Scaffold):
         ``error``. Never, by default."""
         return False
 
-    def redirect(self, location: str, code: int = 302) -> SansioResponse:
+    def redirect(self, location: str, code: int = 302) -> BaseResponse:
         """A redirect response of :attr:`response_class`."""
         return _wz_redirect(location, code=code, Response=self.response_class)  # type: ignore[arg-type]
 

@@ -80,7 +80,7 @@ class Scaffold:
     ):
         #: The import name of the module or package that defines this object.
         self.import_name = import_name
-        self.static_folder = static_folder  # type: ignore[assignment]
+        self.static_folder = static_folder
         self.static_url_path = static_url_path
         #: Template folder relative to :attr:`root_path`.
         self.template_folder = template_folder
@@ -341,9 +341,9 @@ def _locate_import_dir(import_name: str) -> str:
 
     locations = spec.submodule_search_locations
     if not locations:
-        return os.path.dirname(spec.origin)  # type: ignore[arg-type]
+        return os.path.dirname(spec.origin)  # type: ignore[type-var,return-value]
     if spec.origin not in (None, "namespace"):
-        return os.path.dirname(os.path.dirname(spec.origin))  # type: ignore[arg-type]
+        return os.path.dirname(os.path.dirname(spec.origin))
 
     # A namespace package spans several folders: take the one holding the
     # requested submodule.
