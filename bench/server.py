@@ -103,7 +103,11 @@ class Row:
 def make(row: str, scenario: str) -> apps.WSGIApp:
     """The WSGI callable a server serves: ``server:make('erlen', 'hello')``."""
     if row == "floor":
-        return apps.bare_wsgi_hello() if scenario == "hello" else apps.bare_wsgi_realistic()
+        return (
+            apps.bare_wsgi_hello()
+            if scenario == "hello"
+            else apps.bare_wsgi_realistic()
+        )
     fw = apps.load_framework(row)
     return apps.build_hello(fw) if scenario == "hello" else apps.build_realistic(fw)
 
@@ -149,8 +153,8 @@ def serve_granian(row: str, scenario: str, port: int, workers: int) -> None:
     server's own process by ``--serve-granian``)."""
     from granian.server import Server as Granian
 
-    from erlen.serving import ServeOptions
     from erlen.serving import granian_settings
+    from erlen.serving import ServeOptions
 
     options = ServeOptions(port=port, workers=workers, access_log=False)
     server = Granian(f"{row}:{scenario}", **granian_settings(options))
@@ -171,14 +175,28 @@ class Server:
         row = self.row
         if row.server == "granian":
             return [
-                sys.executable, str(BENCH_DIR / "server.py"), "--serve-granian",
-                row.app, self.scenario, str(self.port), str(row.workers),
+                sys.executable,
+                str(BENCH_DIR / "server.py"),
+                "--serve-granian",
+                row.app,
+                self.scenario,
+                str(self.port),
+                str(row.workers),
             ]
         return [
-            sys.executable, "-m", "gunicorn",
-            "--worker-class", "sync", "--workers", str(row.workers),
-            "--bind", f"127.0.0.1:{self.port}",
-            "--log-level", "warning", "--backlog", "64",
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--worker-class",
+            "sync",
+            "--workers",
+            str(row.workers),
+            "--bind",
+            f"127.0.0.1:{self.port}",
+            "--log-level",
+            "warning",
+            "--backlog",
+            "64",
             f"server:make({row.app!r}, {self.scenario!r})",
         ]
 
@@ -189,7 +207,10 @@ class Server:
             p for p in (str(BENCH_DIR), env.get("PYTHONPATH", "")) if p
         )
         self.proc = subprocess.Popen(
-            self.command(), cwd=BENCH_DIR, env=env, start_new_session=True,
+            self.command(),
+            cwd=BENCH_DIR,
+            env=env,
+            start_new_session=True,
             stdout=subprocess.DEVNULL,
         )
         wait_for_port(self.port, self.proc, timeout=30)
@@ -219,9 +240,19 @@ def _seconds(text: str) -> float:
     return float(match.group(1)) * _UNITS[match.group(2)]
 
 
-def run_wrk(port: int, path: str, headers: dict[str, str], duration: float) -> dict[str, float]:
+def run_wrk(
+    port: int, path: str, headers: dict[str, str], duration: float
+) -> dict[str, float]:
     # wrk takes whole seconds only.
-    cmd = ["wrk", "-t1", "-c4", f"-d{max(1, round(duration))}s", "--latency", "--timeout", "5s"]
+    cmd = [
+        "wrk",
+        "-t1",
+        "-c4",
+        f"-d{max(1, round(duration))}s",
+        "--latency",
+        "--timeout",
+        "5s",
+    ]
     for name, value in headers.items():
         cmd += ["-H", f"{name}: {value}"]
     cmd.append(f"http://127.0.0.1:{port}{path}")
@@ -288,7 +319,12 @@ def run_python_client(
     def pct(p: float) -> float:
         return latencies[min(len(latencies) - 1, int(p / 100 * len(latencies)))]
 
-    return {"rps": len(latencies) / elapsed, "p50": pct(50), "p90": pct(90), "p99": pct(99)}
+    return {
+        "rps": len(latencies) / elapsed,
+        "p50": pct(50),
+        "p90": pct(90),
+        "p99": pct(99),
+    }
 
 
 def measure_scenario(
@@ -326,7 +362,7 @@ def measure_scenario(
         # The machine's speed drifts between rounds more than between the
         # rows of one round: a row's share is taken round by round.
         results[row]["shares"] = [
-            mine["rps"] / base["rps"] for mine, base in zip(runs, floor)
+            mine["rps"] / base["rps"] for mine, base in zip(runs, floor, strict=True)
         ]
     return results
 
@@ -343,7 +379,11 @@ def target_lines(
         return None if row is None else row["rps"]
 
     comparisons = (
-        ("gunicorn", "vs_flask_gunicorn", "erlen on erlen serve / Flask on gunicorn sync"),
+        (
+            "gunicorn",
+            "vs_flask_gunicorn",
+            "erlen on erlen serve / Flask on gunicorn sync",
+        ),
         ("granian", "vs_flask_granian", "erlen / Flask, both on granian"),
     )
     for n in workers:
@@ -353,28 +393,36 @@ def target_lines(
             if erlen_g and flask_rps:
                 goal = TARGETS[key][scenario]  # type: ignore[index]
                 ratio = erlen_g / flask_rps
-                lines.append((
-                    f"{text}, {n} worker(s): {ratio:.1f}x (target {goal:g}x)",
-                    ratio >= goal,
-                ))
+                lines.append(
+                    (
+                        f"{text}, {n} worker(s): {ratio:.1f}x (target {goal:g}x)",
+                        ratio >= goal,
+                    )
+                )
         if erlen_g:
             shares = results[Row("erlen", "granian", n)]["shares"]
             share = statistics.median(shares)
             low, high = median_interval(shares)
             goal = TARGETS["share_granian"]
-            lines.append((
-                f"erlen's share of the bare callable on granian, {n} worker(s):"
-                f" {share:.0%} (95% interval {low:.0%}-{high:.0%}; target {goal:.0%})",
-                share >= goal,
-            ))
+            lines.append(
+                (
+                    f"erlen's share of the bare callable on granian, {n} worker(s):"
+                    f" {share:.0%} (95% interval {low:.0%}-{high:.0%};"
+                    f" target {goal:.0%})",
+                    share >= goal,
+                )
+            )
         erlen_row = results.get(Row("erlen", "granian", n))
         flask_row = results.get(Row("flask", "gunicorn", n))
         if erlen_row and flask_row and "p99" in erlen_row and "p99" in flask_row:
-            lines.append((
-                f"p99 of erlen on erlen serve {fmt_ms(erlen_row['p99'])} vs Flask on"
-                f" gunicorn sync {fmt_ms(flask_row['p99'])}, {n} worker(s), same"
-                " load (no worse)", erlen_row["p99"] <= flask_row["p99"],
-            ))
+            lines.append(
+                (
+                    f"p99 of erlen on erlen serve {fmt_ms(erlen_row['p99'])}"
+                    f" vs Flask on gunicorn sync {fmt_ms(flask_row['p99'])},"
+                    f" {n} worker(s), same load (no worse)",
+                    erlen_row["p99"] <= flask_row["p99"],
+                )
+            )
     return lines
 
 
@@ -398,7 +446,9 @@ def median_interval(
         statistics.median(rng.choices(values, k=n)) for _ in range(resamples)
     )
     tail = (1 - level) / 2
-    return medians[int(tail * (resamples - 1))], medians[int((1 - tail) * (resamples - 1))]
+    return medians[int(tail * (resamples - 1))], medians[
+        int((1 - tail) * (resamples - 1))
+    ]
 
 
 def fmt_ms(seconds: float | None) -> str:
@@ -410,11 +460,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scenario", choices=SCENARIOS, action="append")
     parser.add_argument("--servers", choices=SERVERS, action="append")
     parser.add_argument("--workers", type=int, choices=(1, 2), action="append")
-    parser.add_argument("--duration", type=float, default=1.0, help="seconds per measurement")
-    parser.add_argument("--rounds", type=int, default=9, help="measurements per row (median)")
+    parser.add_argument(
+        "--duration", type=float, default=1.0, help="seconds per measurement"
+    )
+    parser.add_argument(
+        "--rounds", type=int, default=9, help="measurements per row (median)"
+    )
     parser.add_argument("--client", choices=("auto", "wrk", "python"), default="auto")
     parser.add_argument(
-        "--quick", action="store_true",
+        "--quick",
+        action="store_true",
         help="one round of 0.5 s, hello only, 1 worker, the Python client:"
         " checks that the script works, measures nothing",
     )

@@ -27,14 +27,20 @@ def test_quick_run_reports_every_row(capsys: pytest.CaptureFixture[str]) -> None
     rc = server.main(["--quick"])
     out = capsys.readouterr().out
     assert rc in (0, 1)  # 1: a target missed, which one short round may do
-    servers = ["gunicorn"] + (["granian"] if importlib.util.find_spec("granian") else [])
+    servers = ["gunicorn"] + (
+        ["granian"] if importlib.util.find_spec("granian") else []
+    )
     for name in servers:
         for app in server.APPS:
-            line = re.search(rf"^\| {app} \| {name} \| 1 \| ([\d,]+) \|", out, re.MULTILINE)
+            line = re.search(
+                rf"^\| {app} \| {name} \| 1 \| ([\d,]+) \|", out, re.MULTILINE
+            )
             assert line is not None, out
             assert int(line.group(1).replace(",", "")) > 0
         assert re.search(
-            rf"^\| floor \| {name} \| 1 \|.*\| 100% \(100%-100%\) \|$", out, re.MULTILINE
+            rf"^\| floor \| {name} \| 1 \|.*\| 100% \(100%-100%\) \|$",
+            out,
+            re.MULTILINE,
         ), out
     targets = re.findall(r"^Target: .*: (PASS|FAIL)$", out, re.MULTILINE)
     # With granian: two ratios, the share and the p99; gunicorn alone: none.
@@ -42,9 +48,15 @@ def test_quick_run_reports_every_row(capsys: pytest.CaptureFixture[str]) -> None
     assert ("FAIL" not in targets) == (rc == 0)
 
 
-def _results(rps: dict[tuple[str, str], float], p99: dict[tuple[str, str], float]) -> dict:
+def _results(
+    rps: dict[tuple[str, str], float], p99: dict[tuple[str, str], float]
+) -> dict:
     return {
-        server.Row(app, name, 1): {"rps": value, "p99": p99[(app, name)], "shares": [value / rps[("floor", name)]]}
+        server.Row(app, name, 1): {
+            "rps": value,
+            "p99": p99[(app, name)],
+            "shares": [value / rps[("floor", name)]],
+        }
         for (app, name), value in rps.items()
     }
 
@@ -66,7 +78,10 @@ def test_target_lines() -> None:
         "erlen on erlen serve / Flask on gunicorn sync, 1 worker(s)": True,  # 10.3x
         "erlen / Flask, both on granian, 1 worker(s)": True,  # 4.4x
         "erlen's share of the bare callable on granian, 1 worker(s)": True,  # 80%
-        "p99 of erlen on erlen serve 2.00 ms vs Flask on gunicorn sync 2.00 ms, 1 worker(s), same load (no worse)": True,
+        (
+            "p99 of erlen on erlen serve 2.00 ms vs Flask on gunicorn sync 2.00 ms,"
+            " 1 worker(s), same load (no worse)"
+        ): True,
     }
     # Realistic has lower goals: 5x and 2.5x.
     rps[("erlen", "granian")] = 20_000.0

@@ -24,8 +24,8 @@ import os
 import time
 import typing as t
 
-from erlen import Flask
 from erlen import flash
+from erlen import Flask
 from erlen import g
 from erlen import get_flashed_messages
 from erlen import jsonify
@@ -136,7 +136,9 @@ def create_app() -> Flask:
                     time.sleep(delay)
             record(f"body-done {g.tag} sent={g.sent}")
 
-        return app.response_class(stream_with_context(generate()), mimetype="text/plain")
+        return app.response_class(
+            stream_with_context(generate()), mimetype="text/plain"
+        )
 
     @app.route("/upload", methods=["POST", "PUT"])
     def upload() -> t.Any:
@@ -162,7 +164,9 @@ def create_app() -> Flask:
 
     @app.route("/file", methods=["GET", "HEAD"])
     def file() -> t.Any:
-        return send_file(file_path, mimetype="application/octet-stream", conditional=True)
+        return send_file(
+            file_path, mimetype="application/octet-stream", conditional=True
+        )
 
     @app.route("/boom")
     def boom() -> t.Any:

@@ -166,7 +166,9 @@ class ServerProcess:
             proc.wait(10)
 
 
-def wait_for(predicate: t.Callable[[], t.Any], limit: float, step: float = 0.05) -> t.Any:
+def wait_for(
+    predicate: t.Callable[[], t.Any], limit: float, step: float = 0.05
+) -> t.Any:
     """Poll ``predicate`` until it returns something true or ``limit``
     seconds pass; return its last value."""
     deadline = time.monotonic() + limit

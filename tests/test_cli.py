@@ -756,8 +756,11 @@ def _erlen_cli(tmp_path, *args, block_flask=False):
     code = "import sys, runpy\n"
     if block_flask:
         code += "sys.modules['flask'] = None  # an import of it then fails\n"
-    code += "sys.argv = ['erlen', *sys.argv[1:]]\nrunpy.run_module('erlen', run_name='__main__')\n"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("FLASK_", "ERLEN_"))}
+    code += "sys.argv = ['erlen', *sys.argv[1:]]\n"
+    code += "runpy.run_module('erlen', run_name='__main__')\n"
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("FLASK_", "ERLEN_"))
+    }
     return subprocess.run(
         [sys.executable, "-c", code, *args],
         cwd=tmp_path,
@@ -768,7 +771,9 @@ def _erlen_cli(tmp_path, *args, block_flask=False):
     )
 
 
-@pytest.mark.parametrize("block_flask", [False, True], ids=["flask-installed", "no-flask"])
+@pytest.mark.parametrize(
+    "block_flask", [False, True], ids=["flask-installed", "no-flask"]
+)
 def test_an_app_written_for_flask_gets_the_as_flask_hint(tmp_path, block_flask):
     pytest.importorskip("flask")
     result = _erlen_cli(tmp_path, "--app", "hello", "routes", block_flask=block_flask)

@@ -5,7 +5,8 @@ reference."""
 from __future__ import annotations
 
 import typing as t
-from contextvars import ContextVar, copy_context
+from contextvars import ContextVar
+from contextvars import copy_context
 
 import pytest
 import werkzeug.local

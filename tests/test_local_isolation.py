@@ -14,7 +14,8 @@ import sys
 import threading
 import typing as t
 import weakref
-from contextvars import ContextVar, copy_context
+from contextvars import ContextVar
+from contextvars import copy_context
 
 import pytest
 from greenlet import greenlet

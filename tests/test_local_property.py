@@ -15,12 +15,14 @@ import operator
 import os
 import re
 import typing as t
-from contextvars import ContextVar, copy_context
+from contextvars import ContextVar
+from contextvars import copy_context
 
 import pytest
 import werkzeug.local
 from greenlet import greenlet
-from hypothesis import given, settings
+from hypothesis import given
+from hypothesis import settings
 from hypothesis import strategies as st
 
 import erlen._local_py
@@ -176,7 +178,7 @@ PROXY_OPS: dict[str, t.Callable[[t.Any], t.Any]] = {
     "radd_str": lambda p: "x" + p,
     "sub": lambda p: p - 1,
     "rsub": lambda p: 10 - p,
-    "rmod": lambda p: "<%s>" % p,
+    "rmod": lambda p: "<%s>" % p,  # noqa: UP031 - the proxy as the right operand of %
     "slice": lambda p: p[1:],
     "mul": lambda p: p * 2,
     "rmul": lambda p: 2 * p,
@@ -334,7 +336,7 @@ def check_sequence(sequence):
             continue
         outcomes, final = results[name]
         for step, (op, (ref, ref_error), (got, got_error)) in enumerate(
-            zip(sequence, ref_outcomes, outcomes)
+            zip(sequence, ref_outcomes, outcomes, strict=True)
         ):
             assert got_error == ref_error, (name, step, op)
             inner = op[1] if op[0] in ("in_copy", "in_greenlet") else op

@@ -525,7 +525,7 @@ def test_repr_str_bytes_format(local_impl):
     _cv_val.set(3.14159)
     assert format(p, ".2f") == "3.14"
     assert f"{p:>8.3f}" == "   3.142"
-    assert "%s-%r" % (p, p) == "3.14159-3.14159"
+    assert "%s-%r" % (p, p) == "3.14159-3.14159"  # noqa: UP031 - the % operator itself
 
 
 def test_hash(local_impl):
@@ -944,9 +944,9 @@ UNBOUND_OPERATIONS = {
     "ne": lambda p: p != 1,
     "gt": lambda p: p > 1,
     "ge": lambda p: p >= 1,
-    "eq_none": lambda p: p == None,
-    "ne_none": lambda p: p != None,
-    "eq_reflected": lambda p: None == p,
+    "eq_none": lambda p: p == None,  # noqa: E711 - the proxy's own __eq__
+    "ne_none": lambda p: p != None,  # noqa: E711 - the proxy's own __ne__
+    "eq_reflected": lambda p: None == p,  # noqa: E711 - the proxy's reflected __eq__
     "lt_reflected": lambda p: 1 < p,
     "eq_itself": lambda p: p == p,  # noqa: PLR0124
     "ne_itself": lambda p: p != p,  # noqa: PLR0124
@@ -1120,9 +1120,9 @@ def test_unbound_message_is_raised(local_impl, name):
 
 def test_unbound_acts_as_an_object_without_the_method(local_impl):
     p = unbound(local_impl)
-    assert (p == None) is False
-    assert (None == p) is False
-    assert (p != None) is True
+    assert (p == None) is False  # noqa: E711 - the proxy's own comparison
+    assert (None == p) is False  # noqa: E711 - the proxy's reflected comparison
+    assert (p != None) is True  # noqa: E711 - the proxy's own comparison
     assert (p == p) is True  # noqa: PLR0124
     assert p not in [1, None]
     with pytest.raises(TypeError, match="^'<' not supported between instances"):
@@ -1380,7 +1380,8 @@ def test_stack_subclass_top_is_used(local_impl):
 
 
 LOOKED_UP_BY_NAME = [
-    "__enter__", "__exit__", "__await__", "__aiter__", "__anext__", "__aenter__", "__aexit__",
+    "__enter__", "__exit__", "__await__", "__aiter__", "__anext__",
+    "__aenter__", "__aexit__",
 ]  # fmt: skip
 
 

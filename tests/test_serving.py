@@ -16,19 +16,18 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from serving_support import erlen_command
+from serving_support import free_port
+from serving_support import get
+from serving_support import REPO
+from serving_support import ServerProcess
+from serving_support import SERVING_APP
+from serving_support import wait_for
 
 from erlen import serving
 from erlen.cli import cli
 from erlen.serving import ServeError
 from erlen.serving import ServeOptions
-
-from serving_support import REPO
-from serving_support import SERVING_APP
-from serving_support import ServerProcess
-from serving_support import erlen_command
-from serving_support import free_port
-from serving_support import get
-from serving_support import wait_for
 
 needs_granian = pytest.mark.skipif(
     importlib.util.find_spec("granian") is None, reason="granian is not installed"
@@ -173,7 +172,9 @@ def test_gunicorn_accepts_its_settings() -> None:
 
 
 def test_default_workers_is_the_cpu_count() -> None:
-    expected = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
+    expected = (
+        len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
+    )
     assert serving.default_workers() == (expected or os.cpu_count() or 1)
     assert ServeOptions().workers == serving.default_workers()
 
@@ -220,7 +221,9 @@ def test_missing_extra_names_what_to_install(monkeypatch: pytest.MonkeyPatch) ->
     assert lines == ["Error: granian is not installed: pip install 'erlen[serve]'"]
 
 
-def test_missing_gunicorn_names_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_missing_gunicorn_names_what_to_install(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     real = importlib.util.find_spec
     monkeypatch.setattr(
         importlib.util,
@@ -278,8 +281,15 @@ ACCESS_LINE = {
 def test_serve_end_to_end(server: str, tmp_path: Path) -> None:
     port = free_port()
     args = erlen_command(
-        "serve", "--server", server, "--port", str(port), "--workers", "2",
-        "--proxy-headers", "1",
+        "serve",
+        "--server",
+        server,
+        "--port",
+        str(port),
+        "--workers",
+        "2",
+        "--proxy-headers",
+        "1",
     )
     env = dict(os.environ, SERVING_RECORD_DIR=str(tmp_path))
     with ServerProcess(args, port, tmp_path / "server.log", env=env) as proc:
@@ -314,12 +324,19 @@ def test_without_proxy_headers_forwarded_values_are_ignored(
 ) -> None:
     port = free_port()
     args = erlen_command(
-        "serve", "--server", server, "--port", str(port), "--workers", "1",
+        "serve",
+        "--server",
+        server,
+        "--port",
+        str(port),
+        "--workers",
+        "1",
         "--no-access-log",
     )
     with ServerProcess(args, port, tmp_path / "server.log") as proc:
         _, _, body = get(
-            port, "/env",
+            port,
+            "/env",
             headers={"X-Forwarded-For": "203.0.113.9", "X-Forwarded-Proto": "https"},
         )
         data = json.loads(body)
@@ -342,7 +359,9 @@ class UnixConnection(http.client.HTTPConnection):
 @pytest.mark.parametrize("server", SERVERS)
 def test_serve_on_a_unix_socket(server: str, tmp_path: Path) -> None:
     path = tmp_path / "erlen.sock"
-    args = erlen_command("serve", "--server", server, "--uds", str(path), "--workers", "1")
+    args = erlen_command(
+        "serve", "--server", server, "--uds", str(path), "--workers", "1"
+    )
     with ServerProcess(args, None, tmp_path / "server.log") as proc:
         wait_for(lambda: path.exists() or proc.proc.poll() is not None, 60)
         assert path.exists(), proc.log()
@@ -363,7 +382,9 @@ def test_serve_on_a_unix_socket(server: str, tmp_path: Path) -> None:
 @pytest.mark.parametrize("server", SERVERS)
 def test_a_killed_worker_is_replaced(server: str, tmp_path: Path) -> None:
     port = free_port()
-    args = erlen_command("serve", "--server", server, "--port", str(port), "--workers", "1")
+    args = erlen_command(
+        "serve", "--server", server, "--port", str(port), "--workers", "1"
+    )
     with ServerProcess(args, port, tmp_path / "server.log") as proc:
         _, headers, _ = get(port, "/ping")
         first = int(headers["X-Pid"])
@@ -386,9 +407,17 @@ def test_a_killed_worker_is_replaced(server: str, tmp_path: Path) -> None:
 def test_as_flask_serves_an_unmodified_flask_app(tmp_path: Path) -> None:
     port = free_port()
     args = [
-        sys.executable, "-m", "erlen", "--as-flask",
-        "--app", str(Path(__file__).parent / "serving_flask_app.py"),
-        "serve", "--port", str(port), "--workers", "1",
+        sys.executable,
+        "-m",
+        "erlen",
+        "--as-flask",
+        "--app",
+        str(Path(__file__).parent / "serving_flask_app.py"),
+        "serve",
+        "--port",
+        str(port),
+        "--workers",
+        "1",
     ]
     with ServerProcess(args, port, tmp_path / "server.log"):
         _, _, body = get(port, "/which")
@@ -400,8 +429,12 @@ def test_the_notes_example_serves(tmp_path: Path) -> None:
     env = dict(os.environ, NOTES_INSTANCE_PATH=str(tmp_path / "instance"))
     notes = REPO / "examples" / "notes"
     subprocess.run(
-        erlen_command("init-db", app=notes), env=env, cwd=REPO, check=True,
-        capture_output=True, timeout=120,
+        erlen_command("init-db", app=notes),
+        env=env,
+        cwd=REPO,
+        check=True,
+        capture_output=True,
+        timeout=120,
     )
     port = free_port()
     args = erlen_command("serve", "--port", str(port), "--workers", "2", app=notes)
@@ -417,8 +450,16 @@ def test_the_notes_example_serves(tmp_path: Path) -> None:
 def test_gunicorn_recycles_a_worker_after_max_requests(tmp_path: Path) -> None:
     port = free_port()
     args = erlen_command(
-        "serve", "--server", "gunicorn", "--port", str(port), "--workers", "1",
-        "--max-requests", "5", "--no-access-log",
+        "serve",
+        "--server",
+        "gunicorn",
+        "--port",
+        str(port),
+        "--workers",
+        "1",
+        "--max-requests",
+        "5",
+        "--no-access-log",
     )
     with ServerProcess(args, port, tmp_path / "server.log") as proc:
         pids = []
@@ -449,8 +490,16 @@ def _ipv6_loopback() -> bool:
 def test_serve_on_the_ipv6_loopback(server: str, tmp_path: Path) -> None:
     port = free_port("::1")
     args = erlen_command(
-        "serve", "--server", server, "--host", "::1", "--port", str(port),
-        "--workers", "1", "--no-access-log",
+        "serve",
+        "--server",
+        server,
+        "--host",
+        "::1",
+        "--port",
+        str(port),
+        "--workers",
+        "1",
+        "--no-access-log",
     )
     with ServerProcess(args, None, tmp_path / "server.log") as proc:
 

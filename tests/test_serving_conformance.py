@@ -30,13 +30,12 @@ from http.cookies import SimpleCookie
 from pathlib import Path
 
 import pytest
-
 import serving_app
-from serving_support import ServerProcess
 from serving_support import erlen_command
 from serving_support import events
 from serving_support import free_port
 from serving_support import get
+from serving_support import ServerProcess
 from serving_support import wait_for
 
 SERVERS = ("granian", "gunicorn-sync", "gunicorn-gthread", "werkzeug")
@@ -96,7 +95,13 @@ def server_args(name: str, port: int) -> list[str]:
     else:
         extra = ["--server", "gunicorn", "--threads", "4"]
     return erlen_command(
-        "serve", "--port", str(port), "--workers", "2", "--graceful-timeout", "20",
+        "serve",
+        "--port",
+        str(port),
+        "--workers",
+        "2",
+        "--graceful-timeout",
+        "20",
         *extra,
     )
 
@@ -141,7 +146,7 @@ def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
         assert stale == [], "a context was left pushed on a worker"
 
 
-# -- streamed responses -------------------------------------------------------------
+# -- streamed responses -------------------------------------------------------
 
 
 def test_stream_teardown_runs_once_after_the_body(server: Running) -> None:
@@ -197,7 +202,7 @@ def test_client_leaving_mid_stream(server: Running) -> None:
     assert status == 200 and headers["X-Stale"] == "0"
 
 
-# -- bodies -----------------------------------------------------------------------
+# -- bodies -------------------------------------------------------------------
 
 
 def test_chunked_request_body(server: Running) -> None:
@@ -205,7 +210,10 @@ def test_chunked_request_body(server: Running) -> None:
     conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
     try:
         conn.request(
-            "POST", "/upload", body=iter(parts), encode_chunked=True,
+            "POST",
+            "/upload",
+            body=iter(parts),
+            encode_chunked=True,
             headers={"Content-Type": "application/octet-stream"},
         )
         response = conn.getresponse()
@@ -223,7 +231,10 @@ def test_chunked_request_body(server: Running) -> None:
 def test_upload_of_several_megabytes(server: Running) -> None:
     payload = os.urandom(5 * 1024 * 1024)
     status, _, body = get(
-        server.port, "/upload", method="POST", body=payload,
+        server.port,
+        "/upload",
+        method="POST",
+        body=payload,
         headers={"Content-Type": "application/octet-stream"},
     )
     assert status == 200
@@ -247,11 +258,14 @@ def _send_too_large(port: int, chunked: bool) -> tuple[int, bytes]:
     sock = socket.create_connection(("127.0.0.1", port), timeout=30)
     try:
         framing = (
-            "Transfer-Encoding: chunked\r\n" if chunked else f"Content-Length: {size}\r\n"
+            "Transfer-Encoding: chunked\r\n"
+            if chunked
+            else f"Content-Length: {size}\r\n"
         )
         sock.sendall(
             f"POST /upload HTTP/1.1\r\nHost: 127.0.0.1\r\n{framing}"
-            "Content-Type: application/octet-stream\r\nConnection: close\r\n\r\n".encode()
+            "Content-Type: application/octet-stream\r\n"
+            "Connection: close\r\n\r\n".encode()
         )
         block = b"x" * 65536
         try:
@@ -287,7 +301,7 @@ def test_body_over_max_content_length_is_413(server: Running, chunked: bool) -> 
     assert get(server.port, "/ping")[0] == 200
 
 
-# -- send_file, Range, conditional requests, HEAD ------------------------------------------
+# -- send_file, Range, conditional requests, HEAD -----------------------------
 
 
 def test_send_file_whole_and_ranges(server: Running) -> None:
@@ -298,7 +312,9 @@ def test_send_file_whole_and_ranges(server: Running) -> None:
     etag = headers["ETag"]
     modified = headers["Last-Modified"]
 
-    status, headers, body = get(server.port, "/file", headers={"Range": "bytes=100-199"})
+    status, headers, body = get(
+        server.port, "/file", headers={"Range": "bytes=100-199"}
+    )
     assert status == 206
     assert headers["Content-Range"] == f"bytes 100-199/{len(whole)}"
     assert body == whole[100:200]
@@ -335,7 +351,7 @@ def test_head(server: Running) -> None:
     assert headers["Content-Length"] == "4"
 
 
-# -- connections --------------------------------------------------------------------
+# -- connections --------------------------------------------------------------
 
 
 def test_keep_alive_many_requests_on_one_connection(server: Running) -> None:
@@ -366,7 +382,7 @@ def test_environ_flags(server: Running) -> None:
     assert data["os_environ_copied"] is server.expect["os_environ_copied"]
 
 
-# -- errors -------------------------------------------------------------------------
+# -- errors -------------------------------------------------------------------
 
 
 def test_view_that_raises(server: Running) -> None:
@@ -374,14 +390,16 @@ def test_view_that_raises(server: Running) -> None:
     assert status == 500
     assert b"Internal Server Error" in body
     log = server.process.log
-    assert wait_for(lambda: "RuntimeError: boom-conformance" in log(), 10), log()[-2000:]
+    assert wait_for(lambda: "RuntimeError: boom-conformance" in log(), 10), log()[
+        -2000:
+    ]
     assert "Traceback (most recent call last)" in log()
     # The worker is still serving.
     for _ in range(10):
         assert get(server.port, "/ping")[0] == 200
 
 
-# -- sessions under concurrency -----------------------------------------------------------
+# -- sessions under concurrency -----------------------------------------------
 
 
 def test_concurrent_sessions_have_no_cross_talk(server: Running) -> None:
@@ -400,12 +418,20 @@ def test_concurrent_sessions_have_no_cross_talk(server: Running) -> None:
             for round_no in range(rounds):
                 for c in range(clients_per_thread):
                     ident = f"t{thread_no}c{c}"
-                    headers = {"Cookie": f"session={cookies[ident]}"} if ident in cookies else {}
+                    headers = (
+                        {"Cookie": f"session={cookies[ident]}"}
+                        if ident in cookies
+                        else {}
+                    )
                     try:
                         conn.request("GET", f"/session/{ident}", headers=headers)
                         response = conn.getresponse()
                         raw = response.read()
-                    except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+                    except (
+                        http.client.RemoteDisconnected,
+                        ConnectionResetError,
+                        BrokenPipeError,
+                    ):
                         conn.close()  # a kept-alive connection the server closed
                         conn.request("GET", f"/session/{ident}", headers=headers)
                         response = conn.getresponse()
@@ -413,9 +439,16 @@ def test_concurrent_sessions_have_no_cross_talk(server: Running) -> None:
                     served += 1
                     data = json.loads(raw)
                     expected_seen = ident if round_no else None
-                    if response.status != 200 or data["ident"] != ident or data["seen"] != expected_seen or data["n"] != round_no + 1:
+                    if (
+                        response.status != 200
+                        or data["ident"] != ident
+                        or data["seen"] != expected_seen
+                        or data["n"] != round_no + 1
+                    ):
                         with lock:
-                            problems.append(f"{ident} round {round_no}: {response.status} {data}")
+                            problems.append(
+                                f"{ident} round {round_no}: {response.status} {data}"
+                            )
                     jar = SimpleCookie()
                     for value in response.headers.get_all("Set-Cookie") or ():
                         jar.load(value)
@@ -431,7 +464,7 @@ def test_concurrent_sessions_have_no_cross_talk(server: Running) -> None:
     assert served == threads * clients_per_thread * rounds
 
 
-# -- shutdown (its own server: the shared one must stay up) -----------------------------
+# -- shutdown (its own server: the shared one must stay up) -------------------
 
 
 @pytest.mark.parametrize("name", SERVERS)

@@ -22,23 +22,31 @@ from http.cookies import SimpleCookie
 from pathlib import Path
 
 import pytest
-
-from serving_support import REPO
-from serving_support import HERE
-from serving_support import ServerProcess
 from serving_support import erlen_command
 from serving_support import free_port
 from serving_support import get
+from serving_support import HERE
+from serving_support import REPO
+from serving_support import ServerProcess
 from serving_support import wait_for
 
 README = REPO / "README.md"
-SITE_MARKER = "<!-- nginx-site: tests/test_serving_scaleout.py reads the block below -->"
-README_PORTS = {"upstream": ("127.0.0.1:8001", "127.0.0.1:8002"), "listen": "127.0.0.1:8080"}
+SITE_MARKER = (
+    "<!-- nginx-site: tests/test_serving_scaleout.py reads the block below -->"
+)
+README_PORTS = {
+    "upstream": ("127.0.0.1:8001", "127.0.0.1:8002"),
+    "listen": "127.0.0.1:8080",
+}
 
 
 def require(program: str) -> str:
     path = shutil.which(program) or next(
-        (p for p in (f"/usr/sbin/{program}", f"/usr/bin/{program}") if os.access(p, os.X_OK)),
+        (
+            p
+            for p in (f"/usr/sbin/{program}", f"/usr/bin/{program}")
+            if os.access(p, os.X_OK)
+        ),
         None,
     )
     if path is None:
@@ -70,9 +78,11 @@ def test_readme_site_block_has_the_ports_the_test_replaces() -> None:
 def nginx_config(site: str, tmp: Path, upstream: tuple[int, int], listen: int) -> str:
     """A whole nginx.conf around the README's site block: its process
     settings (pid, logs, temporary folders) all in ``tmp``."""
-    for address, port in zip(README_PORTS["upstream"], upstream):
+    for address, port in zip(README_PORTS["upstream"], upstream, strict=True):
         site = site.replace(f"server {address};", f"server 127.0.0.1:{port};")
-    site = site.replace(f"listen {README_PORTS['listen']};", f"listen 127.0.0.1:{listen};")
+    site = site.replace(
+        f"listen {README_PORTS['listen']};", f"listen 127.0.0.1:{listen};"
+    )
     user = "user root;\n" if os.geteuid() == 0 else ""
     temps = "\n".join(
         f"    {kind}_temp_path {tmp / kind};"
@@ -115,8 +125,17 @@ def start_instance(
 ) -> ServerProcess:
     port = free_port()
     args = erlen_command(
-        "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "1",
-        "--proxy-headers", "1", "--no-access-log", app=app,
+        "serve",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        "1",
+        "--proxy-headers",
+        "1",
+        "--no-access-log",
+        app=app,
     )
     if as_flask:
         args.insert(3, "--as-flask")
@@ -135,7 +154,9 @@ class Client:
         headers = {}
         if self.cookies:
             headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
-        status, response_headers, body = get(self.port, path, method=method, headers=headers)
+        status, response_headers, body = get(
+            self.port, path, method=method, headers=headers
+        )
         assert status == 200, body
         jar = SimpleCookie()
         for value in response_headers.get_all("Set-Cookie") or ():
@@ -165,7 +186,9 @@ def test_sessions_and_flashes_follow_the_client_across_instances(
         port = start_nginx(stack, tmp_path, (t.cast(int, a.port), t.cast(int, b.port)))
 
         # The proxy headers reach the app through --proxy-headers 1.
-        status, headers, body = get(port, "/env", headers={"X-Forwarded-For": "198.51.100.7"})
+        status, headers, body = get(
+            port, "/env", headers={"X-Forwarded-For": "198.51.100.7"}
+        )
         data = json.loads(body)
         assert data["remote_addr"] == "127.0.0.1"  # nginx appends the real peer
         assert data["host"] == f"127.0.0.1:{port}"
@@ -180,7 +203,7 @@ def test_sessions_and_flashes_follow_the_client_across_instances(
             assert data["seen"] == (None if n == 1 else "alice")
         # Round robin: consecutive requests alternate between the instances.
         assert set(instances) == {"a", "b"}
-        assert all(x != y for x, y in zip(instances, instances[1:]))
+        assert all(x != y for x, y in zip(instances, instances[1:], strict=False))
 
         _, flashed_on = client.request("POST", "/flash/hello-from-one")
         data, read_on = client.request("GET", "/flashes")
@@ -274,7 +297,9 @@ def test_switching_keys_in_one_step_loses_sessions_midway(
     the old one, and a client alternating between them loses its session."""
     require("nginx")
     with ExitStack() as stack:
-        client = Client(start_pair(stack, tmp_path / "mixed", ("new-key", ""), ("old-key", "")))
+        client = Client(
+            start_pair(stack, tmp_path / "mixed", ("new-key", ""), ("old-key", ""))
+        )
         answers = [client.request("GET", "/session/carol")[0] for _ in range(4)]
     assert all(data["seen"] is None and data["n"] == 1 for data in answers), answers
 
@@ -288,9 +313,21 @@ def start_redis(stack: ExitStack, tmp: Path) -> int:
     process = stack.enter_context(
         ServerProcess(
             [
-                redis_server, "--bind", "127.0.0.1", "--port", str(port),
-                "--dir", str(data), "--save", "", "--appendonly", "no",
-                "--daemonize", "no", "--protected-mode", "yes",
+                redis_server,
+                "--bind",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--dir",
+                str(data),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--daemonize",
+                "no",
+                "--protected-mode",
+                "yes",
             ],
             None,
             tmp / "redis.log",

@@ -147,7 +147,7 @@ class LocalStack(t.Generic[T]):
         if not stack:
             return None
         self._storage.set(stack[:-1])
-        return stack[-1]
+        return stack[-1]  # type: ignore[no-any-return]
 
     @property
     def top(self) -> T | None:
@@ -453,11 +453,11 @@ class LocalProxy(t.Generic[T]):
     __str__ = _forward(str)
     __bytes__ = _forward(bytes)
     __format__ = _forward(format)
-    __hash__ = _forward_or(hash, _unhashable)  # type: ignore[assignment]
+    __hash__ = _forward_or(hash, _unhashable)
     __lt__ = _forward_or(operator.lt, _not_implemented)
     __le__ = _forward_or(operator.le, _not_implemented)
-    __eq__ = _forward_or(operator.eq, _not_implemented)  # type: ignore[assignment]
-    __ne__ = _forward_or(operator.ne, _not_implemented)  # type: ignore[assignment]
+    __eq__ = _forward_or(operator.eq, _not_implemented)
+    __ne__ = _forward_or(operator.ne, _not_implemented)
     __gt__ = _forward_or(operator.gt, _not_implemented)
     __ge__ = _forward_or(operator.ge, _not_implemented)
 
@@ -558,7 +558,7 @@ class LocalProxy(t.Generic[T]):
 
 # PERF: the proxy's own slots, read without going through its Python-level
 # __getattribute__ (the special methods above use these too).
-_getter_of = LocalProxy._get_current_object.__get__  # type: ignore[attr-defined,misc]
+_getter_of = LocalProxy._get_current_object.__get__  # type: ignore[misc]
 _wrapped_of = LocalProxy._LocalProxy__wrapped.__get__  # type: ignore[attr-defined]
 _PROXY_OWN = _own_names(LocalProxy)
 

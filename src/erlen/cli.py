@@ -27,11 +27,10 @@ from werkzeug import run_simple
 from werkzeug.serving import is_running_from_reloader
 from werkzeug.utils import import_string
 
+from . import globals as _globals
 from .helpers import get_debug_flag
 from .helpers import get_load_dotenv
 from .serving import serve_command
-
-from . import globals as _globals
 
 # Bound by assignment for speed: see the PERF note in erlen.ctx.
 _cv_app = _globals._cv_app
@@ -132,7 +131,8 @@ def find_best_app(module: ModuleType) -> Flask:
 
     raise NoAppException(
         f"Failed to find an erlen application or factory in module '{name}'."
-        f" Use '{name}:name' to specify one.{_real_flask_hint(found or vars(module).values())}"
+        f" Use '{name}:name' to specify one."
+        + _real_flask_hint(found or vars(module).values())
     )
 
 
@@ -315,7 +315,7 @@ def get_version(
         return
     erlen_version = _dist_version("erlen")
     if erlen_version is None:
-        from . import __version__ as erlen_version  # type: ignore[attr-defined,no-redef]
+        from . import __version__ as erlen_version  # type: ignore[no-redef]
     from . import local
 
     if local.COMPILED:
@@ -491,7 +491,7 @@ _app_option = click.Option(
 
 
 def _set_debug(ctx: click.Context, param: click.Option, value: bool) -> bool | None:
-    source = ctx.get_parameter_source(param.name)  # type: ignore[arg-type]
+    source = ctx.get_parameter_source(param.name)
     # The flag's own default (False) must not override the environment.
     if source in (None, ParameterSource.DEFAULT, ParameterSource.DEFAULT_MAP):
         return None
@@ -658,7 +658,7 @@ class FlaskGroup(AppGroup):
         app_ctx = _cv_app.get(None)
         if app_ctx is None or app_ctx.app is not app:
             ctx.with_resource(app.app_context())
-        return app.cli.get_command(ctx, name)  # type: ignore[no-any-return]
+        return app.cli.get_command(ctx, name)
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         self._load_plugin_commands()
@@ -762,7 +762,7 @@ def show_server_banner(debug: bool, app_import_path: str | None) -> None:
         click.echo(f" * Debug mode: {'on' if debug else 'off'}")
 
 
-class CertParamType(click.ParamType):
+class CertParamType(click.ParamType):  # type: ignore[type-arg]
     """The ``--cert`` option's type: an existing file, ``adhoc`` (needs the
     cryptography library), or the import path of an
     :class:`ssl.SSLContext`."""
@@ -931,7 +931,7 @@ def run_command(
     The '--debug' option turns on the reloader and the debugger.
     """
     try:
-        app: WSGIApplication = info.load_app()  # type: ignore[assignment]
+        app: WSGIApplication = info.load_app()
     except Exception as e:
         if not is_running_from_reloader():
             raise e from None

@@ -30,17 +30,23 @@ _WANT_COMPILED = sys.implementation.name == "cpython" and os.environ.get(
 ) in ("", "0")
 
 if t.TYPE_CHECKING or not _WANT_COMPILED:  # type checkers always see the twin
-    from ._local_py import Local, LocalManager, LocalProxy, LocalStack, release_local
+    from ._local_py import Local
+    from ._local_py import LocalManager
+    from ._local_py import LocalProxy
+    from ._local_py import LocalStack
+    from ._local_py import release_local
 else:
     try:
-        from ._local_c import Local, LocalManager, LocalProxy, LocalStack, release_local
+        from ._local_c import Local
+        from ._local_c import LocalManager
+        from ._local_c import LocalProxy
+        from ._local_c import LocalStack
+        from ._local_c import release_local
 
         COMPILED = True
     except ImportError:
-        from ._local_py import (
-            Local,
-            LocalManager,
-            LocalProxy,
-            LocalStack,
-            release_local,
-        )
+        from ._local_py import Local
+        from ._local_py import LocalManager
+        from ._local_py import LocalProxy
+        from ._local_py import LocalStack
+        from ._local_py import release_local

@@ -232,7 +232,7 @@ def wrap_proxy_fix(app: WSGIApplication, hops: int) -> WSGIApplication:
         return app
     from werkzeug.middleware.proxy_fix import ProxyFix
 
-    return ProxyFix(  # type: ignore[return-value]
+    return ProxyFix(
         app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops, x_prefix=hops
     )
 
@@ -250,7 +250,7 @@ def load_wsgi(spec_text: str) -> WSGIApplication:
     from .cli import ScriptInfo
 
     app = ScriptInfo(app_import_path=spec.app_import_path).load_app()
-    return wrap_proxy_fix(app, spec.proxy_hops)  # type: ignore[arg-type]
+    return wrap_proxy_fix(app, spec.proxy_hops)
 
 
 def require_server(server: str) -> None:
@@ -388,7 +388,9 @@ def _not_negative(ctx: click.Context, param: click.Parameter, value: t.Any) -> t
               help="Trust X-Forwarded-* from N proxies in front (werkzeug's"
               " ProxyFix).")
 @click.pass_context
-def serve_command(ctx: click.Context, workers: int | None, **options: t.Any) -> None:
+def serve_command(
+    ctx: click.Context, /, workers: int | None, **options: t.Any
+) -> None:
     """Serve the app with worker processes, graceful shutdown on SIGTERM
     and an access log. granian by default ('pip install erlen[serve]'),
     gunicorn with '--server gunicorn'.
