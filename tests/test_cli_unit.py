@@ -371,6 +371,15 @@ def test_show_server_banner(capsys, monkeypatch):
     out = capsys.readouterr().out
     assert "Serving" not in out
     assert "Debug mode: off" in out
+    # Which core serves the app, as ``erlen --version`` says it.
+    import erlen.local
+
+    core = "compiled" if erlen.local.COMPILED else "pure Python"
+    assert f" * Core: {core}" in out
+    monkeypatch.setattr(erlen.local, "COMPILED", not erlen.local.COMPILED)
+    show_server_banner(False, None)
+    other = "pure Python" if erlen.local.COMPILED is False else "compiled"
+    assert f" * Core: {other}" in capsys.readouterr().out
     # The reloader's child process stays quiet.
     monkeypatch.setenv("WERKZEUG_RUN_MAIN", "true")
     show_server_banner(True, "x")

@@ -305,6 +305,18 @@ def _dist_version(name: str) -> str | None:
         return None
 
 
+def _core_in_use() -> str:
+    """Which context-local core is active, and why when it is not the
+    compiled one."""
+    from . import local
+
+    if local.COMPILED:
+        return "compiled (erlen._local_c)"
+    if os.environ.get("ERLEN_NO_EXTENSIONS", "") not in ("", "0"):
+        return "pure Python (ERLEN_NO_EXTENSIONS is set)"
+    return "pure Python (erlen._local_c is not built or cannot be imported)"
+
+
 def get_version(
     ctx: click.Context, param: click.Parameter | None, value: t.Any
 ) -> None:
@@ -316,19 +328,11 @@ def get_version(
     erlen_version = _dist_version("erlen")
     if erlen_version is None:
         from . import __version__ as erlen_version  # type: ignore[no-redef]
-    from . import local
-
-    if local.COMPILED:
-        core = "compiled (erlen._local_c)"
-    elif os.environ.get("ERLEN_NO_EXTENSIONS", "") not in ("", "0"):
-        core = "pure Python (ERLEN_NO_EXTENSIONS is set)"
-    else:
-        core = "pure Python (erlen._local_c is not built or cannot be imported)"
     click.echo(
         f"Python {platform.python_version()}\n"
         f"Erlen {erlen_version} (Flask {FLASK_API_VERSION} API)\n"
         f"Werkzeug {_dist_version('werkzeug')}\n"
-        f"Core: {core}",
+        f"Core: {_core_in_use()}",
         color=ctx.color,
     )
     ctx.exit()
@@ -760,6 +764,7 @@ def show_server_banner(debug: bool, app_import_path: str | None) -> None:
         click.echo(f" * Serving erlen app '{app_import_path}'")
     if debug is not None:
         click.echo(f" * Debug mode: {'on' if debug else 'off'}")
+    click.echo(f" * Core: {_core_in_use()}")
 
 
 class CertParamType(click.ParamType):  # type: ignore[type-arg]
