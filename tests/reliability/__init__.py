@@ -1,2 +1,2 @@
 """Reliability tests: isolation under real servers and load, contexts in
-helper threads and streams, and memory over long runs (issue 6)."""
+helper threads and streams, and memory over long runs."""

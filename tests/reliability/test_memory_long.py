@@ -1,5 +1,5 @@
 """A long run through the realistic app keeps the resident set flat, for both
-implementations of the core (issue 6, item 6).
+implementations of the core.
 
 Each implementation runs in its own subprocess (``python apps.py memory``), the
 compiled core as built and the pure-Python twin under

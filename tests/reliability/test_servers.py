@@ -1,5 +1,5 @@
 """Isolation under real load: real servers on loopback ports, thousands of
-concurrent requests, zero cross-talk (issue 6, item 1).
+concurrent requests, zero cross-talk.
 
 Every request carries its own identity four times: in its path
 (``/echo/<ident>``), its query (``?q=<ident>``), its JSON body and its signed

@@ -1,5 +1,4 @@
-"""Contexts carried into helper threads and streamed responses (issue 6,
-item 2).
+"""Contexts carried into helper threads and streamed responses.
 
 * ``copy_current_request_context``: a function copied once and submitted 200
   times to a thread pool, its calls running at the same moment, sees the right
