@@ -13,6 +13,7 @@ is then random, a new seed each time)::
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import sys
 from pathlib import Path
@@ -136,6 +137,8 @@ def test_allowance_still_needed_and_exact(case):
     with D.Pair(D.APPS[app_name]) as pair:
         req = make_request(pair)
         assert rule.trigger(pair, req)
+        if rule.name == "deeply_nested_json" and not _parser_overflows(req.data):
+            pytest.skip("this Python's JSON parser takes that depth (3.13 does)")
         ours, theirs = pair.run(req)
         fixed = f"erlen now answers as Flask does: remove the allowance {rule.name}"
         if rule.xfail_test:
@@ -143,6 +146,14 @@ def test_allowance_still_needed_and_exact(case):
         assert ours != theirs, fixed
         pair.check(req)
         assert pair.applied == {rule.name: 1}
+
+
+def _parser_overflows(data):
+    try:
+        json.loads(data)
+    except RecursionError:
+        return True
+    return False
 
 
 def _words(text):
