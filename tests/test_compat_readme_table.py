@@ -391,6 +391,64 @@ def check_charset_attributes():
     assert OldResponse("x").charset == "utf-8"
 
 
+def check_request_context_g():
+    app = new_app()
+    with app.test_request_context() as ctx:
+        erlen.g.x = 1
+        assert ctx.g is erlen.g._get_current_object()
+        replacement = app.app_ctx_globals_class()
+        ctx.g = replacement
+        assert erlen.g._get_current_object() is replacement
+
+
+def check_method_view_type():
+    from erlen import views
+
+    class Items(views.MethodView, metaclass=views.MethodViewType):
+        def get(self):
+            return "listed"
+
+    app = new_app()
+    app.add_url_rule("/items", view_func=Items.as_view("items"))
+    response = app.test_client().get("/items")
+    assert response.data == b"listed"
+    assert Items.methods == {"GET"}
+
+
+def check_make_test_environ_builder():
+    from erlen.testing import EnvironBuilder
+    from erlen.testing import make_test_environ_builder
+
+    app = new_app(SERVER_NAME="example.test")
+    builder = make_test_environ_builder(app, "/path", method="POST")
+    try:
+        assert isinstance(builder, EnvironBuilder)
+        environ = builder.get_environ()
+    finally:
+        builder.close()
+    assert environ["HTTP_HOST"] == "example.test"
+    assert environ["REQUEST_METHOD"] == "POST"
+
+
+def check_as_tuple():
+    app = new_app()
+    app.add_url_rule("/t", "t", lambda: "tuple")
+    environ, response = app.test_client().get("/t?q=1", as_tuple=True)
+    assert environ["QUERY_STRING"] == "q=1"
+    assert response.data == b"tuple"
+
+
+def check_client_set_cookie_server_name():
+    app = new_app()
+    app.add_url_rule("/c", "c", lambda: erlen.request.cookies.get("name", "-"))
+    client = app.test_client()
+    client.set_cookie("localhost", "name", "old-style")
+    assert client.get("/c").data == b"old-style"
+    client.set_cookie("localhost", "name", "kept", None, None, "/other")
+    assert client.get("/c").data == b"old-style"  # set for another path
+    assert client.get_cookie("name", path="/other").value == "kept"
+
+
 # Keyed by the README table's first cells, verbatim, so that searching for a
 # row finds its check: the long ones stay on one line.
 CHECKS = {
@@ -430,6 +488,11 @@ CHECKS = {
     ),
     "`response.set_cookie` / `delete_cookie` with a `bytes` key or value (decoded as UTF-8)": check_bytes_cookies,  # noqa: E501
     "`Request.charset`, `Request.url_charset`, `Request.encoding_errors`, `Response.charset` (read, set, or set on a subclass)": check_charset_attributes,  # noqa: E501
+    "`RequestContext.g`": check_request_context_g,
+    "`erlen.views.MethodViewType`": check_method_view_type,
+    "`erlen.testing.make_test_environ_builder`": check_make_test_environ_builder,
+    "`client.open(..., as_tuple=True)`": check_as_tuple,
+    "`client.set_cookie(server_name, key, value, ...)`": check_client_set_cookie_server_name,  # noqa: E501
 }
 
 

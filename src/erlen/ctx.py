@@ -12,6 +12,7 @@ from werkzeug.exceptions import HTTPException
 
 from . import signals
 from ._werkzeug import remembered_match
+from .compat import warn_deprecated
 from .globals import _cv_app
 from .globals import _cv_request
 
@@ -283,6 +284,18 @@ class RequestContext:
     @session.setter
     def session(self, value: SessionMixin | None) -> None:
         self._session = value
+
+    @property
+    def g(self) -> _AppCtxGlobals:
+        """The :data:`~erlen.g` of the current app context (removed from
+        Flask in 2.3; use :data:`~erlen.g`)."""
+        warn_deprecated("RequestContext.g", "'erlen.g'", "removed in Flask 2.3")
+        return _cv_app.get().g
+
+    @g.setter
+    def g(self, value: _AppCtxGlobals) -> None:
+        warn_deprecated("RequestContext.g", "'erlen.g'", "removed in Flask 2.3")
+        _cv_app.get().g = value
 
     def match_request(self) -> None:
         """Match the URL, setting ``request.url_rule`` and ``view_args``, or

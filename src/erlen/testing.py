@@ -18,6 +18,7 @@ from werkzeug.test import Client
 from werkzeug.wrappers import Request as BaseRequest
 
 from .cli import ScriptInfo
+from .compat import warn_deprecated
 from .ctx import AppContext
 from .globals import _cv_app
 
@@ -164,6 +165,31 @@ class FlaskClient(Client):
         finally:
             builder.close()
 
+    def set_cookie(self, *args: t.Any, **kwargs: t.Any) -> None:
+        """Set a cookie the client sends with later requests (see
+        :meth:`werkzeug.test.Client.set_cookie`). Code written for werkzeug
+        2 passes the server name first, ``set_cookie("localhost", "name",
+        "value")``, and its other arguments in werkzeug 2's order: that
+        still works, with a warning."""
+        if len(args) < 3:
+            super().set_cookie(*args, **kwargs)
+            return
+        warn_deprecated(
+            "client.set_cookie(server_name, key, value)",
+            "'client.set_cookie(key, value, domain=server_name)'",
+            "removed in werkzeug 3.0",
+        )
+        server_name, key, value, *rest = args
+        names = ("max_age", "expires", "path", "domain", "secure", "httponly")
+        options = {**dict(zip(names, rest, strict=False)), **kwargs}
+        options.pop("charset", None)  # werkzeug 2's; text is always UTF-8
+        if options.get("domain") is None:
+            options.pop("domain", None)
+        else:  # the cookie's Domain attribute
+            server_name = options.pop("domain").lstrip(".")
+            options["origin_only"] = False
+        super().set_cookie(key, value, domain=server_name, **options)
+
     def open(
         self,
         *args: t.Any,
@@ -174,6 +200,7 @@ class FlaskClient(Client):
         """Make a request. The arguments are those of
         :class:`EnvironBuilder`, or a single ``EnvironBuilder``, environ
         dict or request object."""
+        as_tuple = kwargs.pop("as_tuple", False)
         first = args[0] if args else None
         if isinstance(first, werkzeug.test.EnvironBuilder):
             builder = copy(first)
@@ -202,6 +229,13 @@ class FlaskClient(Client):
             # kept contexts' teardown to us.
             self._keep_new_contexts(outer)
         response.json_module = self.application.json  # type: ignore[assignment]
+        if as_tuple:
+            warn_deprecated(
+                "client.open(as_tuple=True)",
+                "'response.request.environ'",
+                "removed in werkzeug 2.1",
+            )
+            return (response.request.environ, response)  # type: ignore[return-value]
         return response
 
     def _keep_new_contexts(self, outer: AppContext | None) -> None:
@@ -238,6 +272,18 @@ class FlaskClient(Client):
     ) -> None:
         self.preserve_context = False
         self._context_stack.close()
+
+
+def make_test_environ_builder(
+    app: Flask, *args: t.Any, **kwargs: t.Any
+) -> EnvironBuilder:
+    """An :class:`EnvironBuilder` for ``app`` (removed from Flask in 2.0)."""
+    warn_deprecated(
+        "make_test_environ_builder",
+        "'erlen.testing.EnvironBuilder'",
+        "removed in Flask 2.0",
+    )
+    return EnvironBuilder(app, *args, **kwargs)
 
 
 def _unmark(context: AppContext) -> None:

@@ -143,3 +143,18 @@ class MethodView(View):
             handler = getattr(self, "get", None)
         assert handler is not None, f"Unimplemented method {method!r}"
         return req_ctx.app.ensure_sync(handler)(**kwargs)  # type: ignore[no-any-return]
+
+
+def __getattr__(name: str) -> t.Any:
+    if name == "MethodViewType":
+        # The metaclass of MethodView until Flask 2.2, which uses
+        # __init_subclass__ instead; a class may still name it.
+        from .compat import warn_deprecated
+
+        warn_deprecated(
+            "erlen.views.MethodViewType",
+            "'type' (MethodView needs no metaclass)",
+            "removed in Flask 2.3",
+        )
+        return type(MethodView)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
