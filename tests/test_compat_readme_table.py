@@ -449,6 +449,28 @@ def check_client_set_cookie_server_name():
     assert client.get_cookie("name", path="/other").value == "kept"
 
 
+def check_signals_module_available():
+    from erlen import signals
+
+    assert signals.signals_available is True
+
+
+def check_json_mixin():
+    from erlen import wrappers
+
+    class MyResponse(wrappers.JSONMixin, erlen.Response):
+        pass
+
+    app = new_app()
+    app.response_class = MyResponse
+    app.add_url_rule("/j", "j", lambda: {"a": 1})
+    assert app.test_client().get("/j").json == {"a": 1}
+    with app.test_request_context():
+        response = app.make_response({"a": 1})
+    assert isinstance(response, MyResponse)
+    assert response.get_json() == {"a": 1}
+
+
 # Keyed by the README table's first cells, verbatim, so that searching for a
 # row finds its check: the long ones stay on one line.
 CHECKS = {
@@ -493,6 +515,8 @@ CHECKS = {
     "`erlen.testing.make_test_environ_builder`": check_make_test_environ_builder,
     "`client.open(..., as_tuple=True)`": check_as_tuple,
     "`client.set_cookie(server_name, key, value, ...)`": check_client_set_cookie_server_name,  # noqa: E501
+    "`erlen.signals.signals_available`": check_signals_module_available,
+    "`erlen.wrappers.JSONMixin` (mixing it in changes nothing)": check_json_mixin,
 }
 
 

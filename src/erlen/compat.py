@@ -109,6 +109,36 @@ LEGACY_PACKAGE_ATTRIBUTES: dict[str, tuple[str, str, t.Callable[[], t.Any]]] = {
 }
 
 
+class JSONMixin:
+    """What Flask's wrappers mixed in for ``json`` and ``get_json`` until
+    Flask 2.0; erlen's Request and Response have both, so mixing this in
+    changes nothing."""
+
+
+# Module attributes of erlen's submodules that Flask removed: module name ->
+# the same table as above.
+_Table = dict[str, tuple[str, str, t.Callable[[], t.Any]]]
+LEGACY_MODULE_ATTRIBUTES: dict[str, _Table] = {
+    "erlen.signals": {
+        "signals_available": LEGACY_PACKAGE_ATTRIBUTES["signals_available"],
+    },
+    "erlen.views": {
+        "MethodViewType": (
+            "'type' (MethodView needs no metaclass)",
+            "removed in Flask 2.3",
+            lambda: type,
+        ),
+    },
+    "erlen.wrappers": {
+        "JSONMixin": (
+            "nothing: Request and Response have json and get_json",
+            "removed in Flask 2.0",
+            lambda: JSONMixin,
+        ),
+    },
+}
+
+
 def legacy_attribute(
     module: str, name: str, table: dict[str, tuple[str, str, t.Callable[[], t.Any]]]
 ) -> t.Any:

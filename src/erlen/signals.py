@@ -19,6 +19,8 @@ signal's ``receivers`` mapping first and only sends when someone listens::
 
 from __future__ import annotations
 
+import typing as t
+
 from blinker import Namespace
 
 _signals = Namespace()
@@ -33,3 +35,12 @@ appcontext_tearing_down = _signals.signal("appcontext-tearing-down")
 appcontext_pushed = _signals.signal("appcontext-pushed")
 appcontext_popped = _signals.signal("appcontext-popped")
 message_flashed = _signals.signal("message-flashed")
+
+
+def __getattr__(name: str) -> t.Any:
+    # Names Flask removed (signals_available): see erlen.compat.
+    from . import compat
+
+    return compat.legacy_attribute(
+        __name__, name, compat.LEGACY_MODULE_ATTRIBUTES["erlen.signals"]
+    )

@@ -145,16 +145,11 @@ class MethodView(View):
         return req_ctx.app.ensure_sync(handler)(**kwargs)  # type: ignore[no-any-return]
 
 
-def __getattr__(name: str) -> t.Any:
-    if name == "MethodViewType":
-        # The metaclass of MethodView until Flask 2.2, which uses
-        # __init_subclass__ instead; a class may still name it.
-        from .compat import warn_deprecated
 
-        warn_deprecated(
-            "erlen.views.MethodViewType",
-            "'type' (MethodView needs no metaclass)",
-            "removed in Flask 2.3",
-        )
-        return type(MethodView)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+def __getattr__(name: str) -> t.Any:
+    # Names Flask removed (MethodViewType): see erlen.compat.
+    from . import compat
+
+    return compat.legacy_attribute(
+        __name__, name, compat.LEGACY_MODULE_ATTRIBUTES["erlen.views"]
+    )

@@ -370,3 +370,12 @@ class Response(ResponseBase):
         if ctx is None:
             return super().max_cookie_size
         return ctx.app.config["MAX_COOKIE_SIZE"]  # type: ignore[no-any-return]
+
+
+def __getattr__(name: str) -> t.Any:
+    # Names Flask removed (JSONMixin): see erlen.compat.
+    from . import compat
+
+    return compat.legacy_attribute(
+        __name__, name, compat.LEGACY_MODULE_ATTRIBUTES["erlen.wrappers"]
+    )
