@@ -471,6 +471,32 @@ def check_json_mixin():
     assert response.get_json() == {"a": 1}
 
 
+def check_factory_script_info():
+    import types
+
+    import click
+
+    from erlen.cli import find_best_app
+    from erlen.cli import ScriptInfo
+
+    seen = []
+
+    def create_app(script_info):
+        seen.append(script_info)
+        app = new_app()
+        app.add_url_rule("/", "index", lambda: "made")
+        return app
+
+    module = types.ModuleType("old_factory")
+    module.create_app = create_app
+    assert find_best_app(module).test_client().get("/").data == b"made"
+    assert seen == [None]  # no command running: nothing to pass
+    info = ScriptInfo(create_app=lambda: find_best_app(module))
+    with click.Context(click.Command("x"), obj=info):
+        find_best_app(module)
+    assert seen[-1] is info
+
+
 # Keyed by the README table's first cells, verbatim, so that searching for a
 # row finds its check: the long ones stay on one line.
 CHECKS = {
@@ -517,6 +543,7 @@ CHECKS = {
     "`client.set_cookie(server_name, key, value, ...)`": check_client_set_cookie_server_name,  # noqa: E501
     "`erlen.signals.signals_available`": check_signals_module_available,
     "`erlen.wrappers.JSONMixin` (mixing it in changes nothing)": check_json_mixin,
+    "an app factory that requires a `script_info` argument (gets the command's `ScriptInfo`)": check_factory_script_info,  # noqa: E501
 }
 
 

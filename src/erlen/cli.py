@@ -87,6 +87,32 @@ def _called_with_wrong_args(f: t.Callable[..., t.Any]) -> bool:
     return not _failed_inside(f)
 
 
+def _call_factory(
+    factory: t.Callable[..., t.Any], args: t.Sequence[t.Any], kwargs: dict[str, t.Any]
+) -> t.Any:
+    """Call an app factory. One written for Flask before 2.1 may require a
+    ``script_info`` argument, which Flask passed then: it gets the current
+    :class:`ScriptInfo`, with a warning."""
+    parameters = inspect.signature(factory).parameters
+    wanted = parameters.get("script_info")
+    if (
+        wanted is None
+        or wanted.default is not inspect.Parameter.empty
+        or "script_info" in kwargs
+    ):
+        return factory(*args, **kwargs)
+    from .compat import warn_deprecated
+
+    warn_deprecated(
+        "an app factory's script_info argument",
+        "a factory that takes no script_info",
+        "no longer passed since Flask 2.1",
+    )
+    ctx = click.get_current_context(silent=True)
+    info = ctx.find_object(ScriptInfo) if ctx is not None else None
+    return factory(*args, script_info=info, **kwargs)
+
+
 def find_best_app(module: ModuleType) -> Flask:
     """Find the application in ``module``.
 
@@ -116,7 +142,7 @@ def find_best_app(module: ModuleType) -> Flask:
         if not inspect.isfunction(factory):
             continue
         try:
-            app = factory()
+            app = _call_factory(factory, (), {})
         except TypeError as e:
             if _failed_inside(factory):
                 raise
@@ -204,7 +230,7 @@ def find_app_by_string(module: ModuleType, app_name: str) -> Flask:
 
     if inspect.isfunction(attr):
         try:
-            app = attr(*args, **kwargs)
+            app = _call_factory(attr, args, kwargs)
         except TypeError as e:
             if _failed_inside(attr):
                 raise
