@@ -227,11 +227,14 @@ class _KeyKeepingSigner(TimestampSigner):
     from each secret key once, where itsdangerous derives it on every sign
     and verify (an HMAC of its own)."""
 
+    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._derived: dict[t.Any, bytes] = {}
+
     def derive_key(self, secret_key: str | bytes | None = None) -> bytes:
-        derived: dict[t.Any, bytes] = self.__dict__.setdefault("_derived", {})
-        key = derived.get(secret_key)
+        key = self._derived.get(secret_key)
         if key is None:
-            key = derived[secret_key] = super().derive_key(secret_key)
+            key = self._derived[secret_key] = super().derive_key(secret_key)
         return key
 
 
@@ -256,24 +259,29 @@ class _SessionSerializer(URLSafeTimedSerializer):
     copy of the data.
     """
 
+    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._signer: TimestampSigner | None = None
+        # cookie -> (signing time, data); JSON text -> (second, cookie)
+        self._verified: dict[str, tuple[int, dict[str, t.Any]]] = {}
+        self._signed: dict[t.Any, tuple[int, str]] = {}
+
     def make_signer(self, salt: str | bytes | None = None) -> TimestampSigner:
         if salt is not None:
             return super().make_signer(salt)  # type: ignore[return-value]
-        signer = self.__dict__.get("_signer")
-        if signer is None:
-            signer = self._signer = super().make_signer()
-        return signer  # type: ignore[return-value]
+        if self._signer is None:
+            self._signer = super().make_signer()  # type: ignore[assignment]
+        return self._signer  # type: ignore[return-value]
 
     def _keep(self, cookie: str, signed_at: int, data: t.Any) -> None:
         if type(data) is dict and all(type(v) in _IMMUTABLE for v in data.values()):
-            kept: dict[str, t.Any] = self.__dict__.setdefault("_verified", {})
-            if len(kept) >= _KEPT_COOKIES:
-                kept.clear()
-            kept[cookie] = (signed_at, dict(data))
+            if len(self._verified) >= _KEPT_COOKIES:
+                self._verified.clear()
+            self._verified[cookie] = (signed_at, dict(data))
 
     def loads_session(self, cookie: str, max_age: int) -> t.Any:
         """``loads(cookie, max_age=max_age)``, remembered."""
-        kept = self.__dict__.get("_verified", {}).get(cookie)
+        kept = self._verified.get(cookie)
         if kept is None:
             data, signed = self.loads(cookie, max_age=max_age, return_timestamp=True)
             self._keep(cookie, int(signed.timestamp()), data)
@@ -288,17 +296,21 @@ class _SessionSerializer(URLSafeTimedSerializer):
         cookie made is kept as verified too, for the client to send back."""
         text = self.serializer.dumps(data)
         now = self.make_signer().get_timestamp()
-        signed: dict[t.Any, t.Any] = self.__dict__.setdefault("_signed", {})
-        kept = signed.get(text)
+        kept = self._signed.get(text)
         if kept is not None and kept[0] == now:
-            return kept[1]  # type: ignore[no-any-return]
+            return kept[1]
         cookie: str = self.dumps(data)
         if self.make_signer().get_timestamp() == now:  # signed within it
-            if len(signed) >= _KEPT_COOKIES:
-                signed.clear()
-            signed[text] = (now, cookie)
+            if len(self._signed) >= _KEPT_COOKIES:
+                self._signed.clear()
+            self._signed[text] = (now, cookie)
             self._keep(cookie, now, data)
         return cookie
+
+
+# Cookie header and name -> the cookie's value (see cookie_value): a pure
+# function of its key, so one store serves every interface and app.
+_cookie_values: dict[t.Any, str | None] = {}
 
 
 class SecureCookieSessionInterface(SessionInterface):
@@ -357,7 +369,7 @@ class SecureCookieSessionInterface(SessionInterface):
             # importing this module safe where SHA-1 is missing.
             digest_method = hashlib.sha1
         serializer = _SessionSerializer(
-            keys,  # type: ignore[arg-type]
+            keys,
             salt=self.salt,
             serializer=self.serializer,
             signer=_KeyKeepingSigner,
@@ -376,8 +388,7 @@ class SecureCookieSessionInterface(SessionInterface):
         serializer = self.get_signing_serializer(app)
         if serializer is None:
             return None
-        memo = self.__dict__.setdefault("_cookie_values", {})
-        value = cookie_value(memo, request, self.get_cookie_name(app))
+        value = cookie_value(_cookie_values, request, self.get_cookie_name(app))
         if not value:
             return self.session_class()
         max_age = int(app.permanent_session_lifetime.total_seconds())
