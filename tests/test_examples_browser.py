@@ -152,12 +152,32 @@ def _fill(driver, form_id, **fields):
     return form
 
 
+def _gone(element):
+    """A wait condition: ``element`` has left the page. While the browser
+    navigates, Chromium may answer for a node of the old document with an
+    inspector error instead of a stale-element one; both mean it is gone."""
+    from selenium.common.exceptions import StaleElementReferenceException
+    from selenium.common.exceptions import WebDriverException
+
+    def check(_driver):
+        try:
+            element.is_enabled()
+        except StaleElementReferenceException:
+            return True
+        except WebDriverException as e:
+            if "does not belong to the document" in str(e):
+                return True
+            raise
+        return False
+
+    return check
+
+
 def _submit_and_wait(driver, form):
     """Submit ``form`` and wait until the browser has left its page."""
-    from selenium.webdriver.support import expected_conditions as EC
 
     form.find_element("css selector", "button[type=submit]").click()
-    _wait(driver).until(EC.staleness_of(form), "the form was not submitted")
+    _wait(driver).until(_gone(form), "the form was not submitted")
 
 
 def test_register_login_post_logout(driver, live_server):
@@ -230,7 +250,7 @@ def test_register_login_post_logout(driver, live_server):
     # Log out: the note stays on the board, the session is gone.
     logout = driver.find_element(By.ID, "logout")
     logout.click()
-    _wait(driver).until(EC.staleness_of(logout))
+    _wait(driver).until(_gone(logout))
     _wait(driver).until(EC.presence_of_element_located((By.ID, "login-link")))
     assert _flash_texts(driver) == ["You have been logged out."]
     assert not driver.find_elements(By.ID, "current-user")
@@ -278,7 +298,7 @@ def test_delete_own_note_in_the_browser(driver, live_server):
     if others is not None:
         assert not others.find_elements(By.CSS_SELECTOR, "button.danger")
     mine.find_element(By.CSS_SELECTOR, "button.danger").click()
-    _wait(driver).until(EC.staleness_of(mine))
+    _wait(driver).until(_gone(mine))
     assert _flash_texts(driver) == ["Deleted 'Short-lived'."]
     assert note_titled("Short-lived") is None
 
