@@ -30,13 +30,6 @@ try:
 finally:
     sys.path.remove(str(CONFORMANCE))
 
-needs_311 = pytest.mark.skipif(
-    sys.version_info < (3, 11),
-    reason="the extensions' pinned test requirements need Python 3.11+",
-)
-
-
-@needs_311
 def test_extensions_conformance():
     proc = subprocess.run(
         [sys.executable, str(SCRIPT)],
@@ -52,17 +45,18 @@ def test_extensions_conformance():
     assert "extensions conformance: PASS" in proc.stdout, proc.stdout[-20000:]
 
 
-def test_test_extra_pins_what_the_script_needs():
-    """``pip install ".[test]"`` installs exactly the script's pins, so the
-    script never has to install anything while the tests run."""
+@pytest.mark.parametrize("python", [(3, 10), (3, 11), (3, 13)])
+def test_test_extra_pins_what_the_script_needs(python):
+    """``pip install ".[test]"`` installs exactly the script's pins on each
+    Python, so the script never has to install anything while the tests
+    run."""
     extra = {}
+    env = {"extra": "test", "python_version": "{}.{}".format(*python)}
     for line in importlib.metadata.requires("erlen") or []:
         req = Requirement(line)
-        # Every pin, whichever Python runs this: some are for 3.11+ only.
-        env = {"extra": "test", "python_version": "3.13"}
         if req.marker is not None and req.marker.evaluate(env):
             extra[req.name.lower()] = str(req.specifier)
-    for pin in extensions.pins():
+    for pin in extensions.pins(extensions.extensions_for(python)):
         name, _, version = pin.partition("==")
         assert name in extra, f"{name} is not in the test extra"
         if version:
@@ -71,7 +65,6 @@ def test_test_extra_pins_what_the_script_needs():
             assert not extra[name].startswith("=="), name
 
 
-@needs_311
 def test_script_installs_nothing_by_default(tmp_path):
     """A pin installed at another version is reported, with the command that
     installs it; nothing is installed."""
