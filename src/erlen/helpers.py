@@ -100,13 +100,6 @@ def get_load_dotenv(default: bool = True) -> bool:
     return val.lower() in _FALSE_WORDS
 
 
-def _require_app_ctx() -> t.Any:
-    ctx = _cv_app.get(None)
-    if ctx is None:
-        raise RuntimeError(_no_app_msg)
-    return ctx
-
-
 def _require_request_ctx() -> RequestContext:
     ctx = _cv_request.get(None)
     if ctx is None:
@@ -338,7 +331,7 @@ def get_flashed_messages(
     return [f[1] for f in flashes]
 
 
-def _send_file_kwargs(**kwargs: t.Any) -> dict[str, t.Any]:
+def _prepare_send_file_kwargs(**kwargs: t.Any) -> dict[str, t.Any]:
     req_ctx = _require_request_ctx()
     app = req_ctx.app
     if kwargs.get("max_age") is None:
@@ -348,10 +341,6 @@ def _send_file_kwargs(**kwargs: t.Any) -> dict[str, t.Any]:
     kwargs["response_class"] = app.response_class
     kwargs["_root_path"] = app.root_path
     return kwargs
-
-
-# Flask's name for the same helper, which some extensions import.
-_prepare_send_file_kwargs = _send_file_kwargs
 
 
 # legacy: send_file's argument names before Flask 2.0 -> their new names.
@@ -422,7 +411,7 @@ def send_file(
     if path_or_file is None:
         raise TypeError("send_file() missing required argument: 'path_or_file'")
     return werkzeug.utils.send_file(  # type: ignore[return-value]
-        **_send_file_kwargs(
+        **_prepare_send_file_kwargs(
             path_or_file=path_or_file,
             mimetype=mimetype,
             as_attachment=as_attachment,
@@ -466,7 +455,7 @@ def send_from_directory(
     if path is None:
         raise TypeError("send_from_directory() missing required argument: 'path'")
     return werkzeug.utils.send_from_directory(  # type: ignore[return-value]
-        directory, path, **_send_file_kwargs(**kwargs)
+        directory, path, **_prepare_send_file_kwargs(**kwargs)
     )
 
 

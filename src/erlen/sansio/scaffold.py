@@ -29,8 +29,6 @@ _sentinel = object()
 
 F = t.TypeVar("F", bound=t.Callable[..., t.Any])
 
-_HTTP_METHOD_ROUTES = ("get", "post", "put", "delete", "patch")
-
 
 def setupmethod(f: F) -> F:
     """Mark a method that changes the app's or blueprint's setup: it fails
