@@ -35,6 +35,7 @@ from ..json.provider import JSONProvider
 from ..logging import create_logger
 from ..templating import DispatchingJinjaLoader
 from ..templating import Environment
+from .scaffold import _adding_decorator
 from .scaffold import _endpoint_from_view_func
 from .scaffold import find_package
 from .scaffold import Scaffold
@@ -350,12 +351,7 @@ class App(LegacyAppAttributes, Scaffold):
     @setupmethod
     def template_filter(self, name: str | None = None) -> t.Callable[[T], T]:
         """Decorate a function to register it as a Jinja filter."""
-
-        def decorator(f: T) -> T:
-            self.add_template_filter(f, name=name)
-            return f
-
-        return decorator
+        return _adding_decorator(self.add_template_filter, name)
 
     @setupmethod
     def add_template_filter(
@@ -367,12 +363,7 @@ class App(LegacyAppAttributes, Scaffold):
     @setupmethod
     def template_test(self, name: str | None = None) -> t.Callable[[T], T]:
         """Decorate a function to register it as a Jinja test."""
-
-        def decorator(f: T) -> T:
-            self.add_template_test(f, name=name)
-            return f
-
-        return decorator
+        return _adding_decorator(self.add_template_test, name)
 
     @setupmethod
     def add_template_test(
@@ -384,12 +375,7 @@ class App(LegacyAppAttributes, Scaffold):
     @setupmethod
     def template_global(self, name: str | None = None) -> t.Callable[[T], T]:
         """Decorate a function to register it as a Jinja global."""
-
-        def decorator(f: T) -> T:
-            self.add_template_global(f, name=name)
-            return f
-
-        return decorator
+        return _adding_decorator(self.add_template_global, name)
 
     @setupmethod
     def add_template_global(

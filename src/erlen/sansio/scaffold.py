@@ -42,6 +42,19 @@ def setupmethod(f: F) -> F:
     return t.cast(F, update_wrapper(wrapper_func, f))
 
 
+def _adding_decorator(
+    add: t.Callable[..., None], name: str | None
+) -> t.Callable[[F], F]:
+    """A decorator that passes the function and ``name`` to ``add`` and
+    returns the function unchanged."""
+
+    def decorator(f: F) -> F:
+        add(f, name=name)
+        return f
+
+    return decorator
+
+
 def _endpoint_from_view_func(view_func: t.Callable[..., t.Any] | None) -> str:
     """The default endpoint name of a view: the function's name."""
     assert view_func is not None, "expected view func if endpoint is not provided."
