@@ -108,7 +108,10 @@ class DispatchingJinjaLoader(BaseLoader):
             raise TemplateNotFound(template)
         return found
 
-    def _iter_loaders(self, template: str) -> t.Iterator[tuple[Scaffold, BaseLoader]]:
+    def _iter_loaders(
+        self, template: str | None = None
+    ) -> t.Iterator[tuple[Scaffold, BaseLoader]]:
+        # ``template`` is unused: loaders written for Flask pass one.
         app = self.app
         loader = app.jinja_loader
         if loader is not None:
@@ -120,13 +123,8 @@ class DispatchingJinjaLoader(BaseLoader):
 
     def list_templates(self) -> list[str]:
         names: set[str] = set()
-        app = self.app
-        scaffolds: list[Scaffold] = [app]
-        scaffolds.extend(app.iter_blueprints())
-        for scaffold in scaffolds:
-            loader = scaffold.jinja_loader
-            if loader is not None:
-                names.update(loader.list_templates())
+        for _owner, loader in self._iter_loaders():
+            names.update(loader.list_templates())
         return list(names)
 
 
