@@ -63,9 +63,7 @@ def get_debug_flag() -> bool:
     val = _env_flag("ERLEN_DEBUG", "FLASK_DEBUG")
     if not val and os.environ.get("FLASK_ENV"):
         # Before Flask 2.3, FLASK_ENV=development turned debug mode on.
-        from .compat import warn_deprecated
-
-        warn_deprecated(
+        _compat.warn_deprecated(
             "FLASK_ENV", "FLASK_DEBUG (or ERLEN_DEBUG)", "removed in Flask 2.3"
         )
         return os.environ["FLASK_ENV"] == "development"
@@ -78,11 +76,10 @@ def get_env() -> str:
     Removed from Flask in 2.3, with the ``ENV`` config key it filled; kept
     so older code runs. Use :func:`get_debug_flag` instead.
     """
-    from .compat import flask_env
-    from .compat import warn_deprecated
-
-    warn_deprecated("get_env", "'get_debug_flag' (FLASK_DEBUG)", "removed in Flask 2.3")
-    return flask_env()
+    _compat.warn_deprecated(
+        "get_env", "'get_debug_flag' (FLASK_DEBUG)", "removed in Flask 2.3"
+    )
+    return _compat.flask_env()
 
 
 def get_load_dotenv(default: bool = True) -> bool:
@@ -353,14 +350,12 @@ _SEND_FILE_RENAMES = {
 
 
 def _renamed_send_file_arguments(legacy: dict[str, t.Any]) -> dict[str, t.Any]:
-    from .compat import warn_deprecated
-
     renamed = {}
     for old, value in legacy.items():
         new = _SEND_FILE_RENAMES.get(old)
         if new is None:
             raise TypeError(f"send_file() got an unexpected keyword argument {old!r}")
-        warn_deprecated(
+        _compat.warn_deprecated(
             f"send_file({old}=...)",
             f"'{new}'",
             "renamed in Flask 2.0 and removed in 2.2",
@@ -441,9 +436,7 @@ def send_from_directory(
     deprecation warning.
     """
     if "filename" in kwargs:
-        from .compat import warn_deprecated
-
-        warn_deprecated(
+        _compat.warn_deprecated(
             "send_from_directory(filename=...)",
             "'path'",
             "renamed in Flask 2.0 and removed in 2.2",
@@ -522,9 +515,9 @@ def safe_join(directory: str, *pathnames: str) -> str:
     :raises ~werkzeug.exceptions.NotFound: if the result would be outside
         ``directory``, as Flask's did.
     """
-    from .compat import warn_deprecated
-
-    warn_deprecated("safe_join", "'werkzeug.utils.safe_join'", "removed in Flask 2.1")
+    _compat.warn_deprecated(
+        "safe_join", "'werkzeug.utils.safe_join'", "removed in Flask 2.1"
+    )
     joined = werkzeug.security.safe_join(directory, *pathnames)
     if joined is None:
         raise NotFound()
@@ -537,9 +530,7 @@ def total_seconds(td: timedelta) -> int:
     Removed from Flask in 2.1; kept so older code runs. Use
     :meth:`datetime.timedelta.total_seconds` instead.
     """
-    from .compat import warn_deprecated
-
-    warn_deprecated(
+    _compat.warn_deprecated(
         "total_seconds", "'timedelta.total_seconds()'", "removed in Flask 2.1"
     )
     return td.days * 86400 + td.seconds
@@ -551,9 +542,7 @@ def is_ip(value: str) -> bool:
     Removed from Flask in 3.0; kept so older code runs. Use
     :func:`ipaddress.ip_address` instead.
     """
-    from .compat import warn_deprecated
-
-    warn_deprecated("is_ip", "'ipaddress.ip_address'", "removed in Flask 3.0")
+    _compat.warn_deprecated("is_ip", "'ipaddress.ip_address'", "removed in Flask 3.0")
     for family in (socket.AF_INET, socket.AF_INET6):
         try:
             socket.inet_pton(family, value)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import typing as t
 
+from . import compat as _compat
 from .helpers import _current_app
 from .helpers import _require_request_ctx
 
@@ -145,11 +146,8 @@ class MethodView(View):
         return req_ctx.app.ensure_sync(handler)(**kwargs)  # type: ignore[no-any-return]
 
 
-
 def __getattr__(name: str) -> t.Any:
     # Names Flask removed (MethodViewType): see erlen.compat.
-    from . import compat
-
-    return compat.legacy_attribute(
-        __name__, name, compat.LEGACY_MODULE_ATTRIBUTES["erlen.views"]
+    return _compat.legacy_attribute(
+        __name__, name, _compat.LEGACY_MODULE_ATTRIBUTES["erlen.views"]
     )
