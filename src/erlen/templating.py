@@ -21,6 +21,8 @@ _cv_app = _globals._cv_app
 _cv_request = _globals._cv_request
 
 if t.TYPE_CHECKING:  # pragma: no cover
+    from blinker import NamedSignal
+
     from .app import Flask
     from .sansio.app import App
     from .sansio.scaffold import Scaffold
@@ -128,18 +130,21 @@ class DispatchingJinjaLoader(BaseLoader):
         return list(names)
 
 
+def _send(
+    signal: NamedSignal, app: Flask, template: Template, context: dict[str, t.Any]
+) -> None:
+    # PERF: blinker's send() does work even with no receivers; skip it.
+    if signal.receivers:
+        signal.send(
+            app, _async_wrapper=app.ensure_sync, template=template, context=context
+        )
+
+
 def _render(app: Flask, template: Template, context: dict[str, t.Any]) -> str:
     app.update_template_context(context)
-    # PERF: blinker's send() does work even with no receivers; skip it.
-    if before_render_template.receivers:
-        before_render_template.send(
-            app, _async_wrapper=app.ensure_sync, template=template, context=context
-        )
+    _send(before_render_template, app, template, context)
     rv = template.render(context)
-    if template_rendered.receivers:
-        template_rendered.send(
-            app, _async_wrapper=app.ensure_sync, template=template, context=context
-        )
+    _send(template_rendered, app, template, context)
     return rv
 
 
@@ -172,17 +177,11 @@ def _stream(
     app: Flask, template: Template, context: dict[str, t.Any]
 ) -> t.Iterator[str]:
     app.update_template_context(context)
-    if before_render_template.receivers:
-        before_render_template.send(
-            app, _async_wrapper=app.ensure_sync, template=template, context=context
-        )
+    _send(before_render_template, app, template, context)
 
     def generate() -> t.Iterator[str]:
         yield from template.generate(context)
-        if template_rendered.receivers:
-            template_rendered.send(
-                app, _async_wrapper=app.ensure_sync, template=template, context=context
-            )
+        _send(template_rendered, app, template, context)
 
     rv = generate()
     # Inside a request the generator runs after the view returns, so it needs
