@@ -137,13 +137,8 @@ class Config(dict):  # type: ignore[type-arg]
                 # Anything that does not parse stays a string on purpose.
                 pass
 
-            key = name[cut:]
-
-            if "__" not in key:
-                self[key] = value
-                continue
-
-            *parents, last = key.split("__")
+            # A key without ``__`` has no parents and lands on ``self``.
+            *parents, last = name[cut:].split("__")
             target: t.Any = self
 
             for part in parents:
