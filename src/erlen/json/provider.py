@@ -196,9 +196,7 @@ class DefaultJSONProvider(JSONProvider):
         if encoder is not None:
             # ``app.json_encoder`` (Flask < 2.3): its own ``default`` wins.
             kwargs.setdefault("cls", encoder)
-            if encoder.default is json.JSONEncoder.default:
-                kwargs.setdefault("default", self.default)
-        else:
+        if encoder is None or encoder.default is json.JSONEncoder.default:
             kwargs.setdefault("default", self.default)
         # The config keys Flask 2.3 removed win over the attributes when set.
         config = self._app.config
