@@ -78,15 +78,13 @@ class View:
 
             def view(**kwargs: t.Any) -> ft.ResponseReturnValue:
                 instance = view.view_class(*class_args, **class_kwargs)  # type: ignore[attr-defined]
-                ensure_sync = _current_app().ensure_sync
-                return ensure_sync(instance.dispatch_request)(**kwargs)  # type: ignore[no-any-return]
+                return _current_app().ensure_sync(instance.dispatch_request)(**kwargs)  # type: ignore[no-any-return]
 
         else:
             instance = cls(*class_args, **class_kwargs)
 
             def view(**kwargs: t.Any) -> ft.ResponseReturnValue:
-                ensure_sync = _current_app().ensure_sync
-                return ensure_sync(instance.dispatch_request)(**kwargs)  # type: ignore[no-any-return]
+                return _current_app().ensure_sync(instance.dispatch_request)(**kwargs)  # type: ignore[no-any-return]
 
         if cls.decorators:
             # Decorators that use functools.wraps should see the final name.
