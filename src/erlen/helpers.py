@@ -460,8 +460,7 @@ def get_root_path(import_name: str) -> str:
 
     :meta private:
     """
-    mod = sys.modules.get(import_name)
-    mod_file: str | None = getattr(mod, "__file__", None) if mod is not None else None
+    mod_file: str | None = getattr(sys.modules.get(import_name), "__file__", None)
     if mod_file is not None:
         return os.path.dirname(os.path.abspath(mod_file))
 
