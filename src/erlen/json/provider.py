@@ -74,21 +74,11 @@ class JSONProvider:
     def _prepare_response_obj(
         self, args: tuple[t.Any, ...], kwargs: dict[str, t.Any]
     ) -> t.Any:
-        if kwargs:
-            if args:
-                raise TypeError(
-                    "app.json.response() takes either args or kwargs, not both"
-                )
-
-            return kwargs
-
+        if args and kwargs:
+            raise TypeError("app.json.response() takes either args or kwargs, not both")
         if not args:
-            return None
-
-        if len(args) == 1:
-            return args[0]
-
-        return list(args)
+            return kwargs or None
+        return args[0] if len(args) == 1 else list(args)
 
     def response(self, *args: t.Any, **kwargs: t.Any) -> Response:
         """Build a response whose body is the arguments serialized as JSON,
