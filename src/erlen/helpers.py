@@ -452,6 +452,14 @@ def send_from_directory(
     )
 
 
+def _find_spec(name: str) -> importlib.machinery.ModuleSpec | None:
+    """:func:`importlib.util.find_spec`, or ``None`` where it would raise."""
+    try:
+        return importlib.util.find_spec(name)
+    except (ImportError, ValueError):
+        return None
+
+
 def get_root_path(import_name: str) -> str:
     """The folder that holds the module or package ``import_name``.
 
@@ -464,10 +472,7 @@ def get_root_path(import_name: str) -> str:
     if mod_file is not None:
         return os.path.dirname(os.path.abspath(mod_file))
 
-    try:
-        spec = importlib.util.find_spec(import_name)
-    except (ImportError, ValueError):
-        spec = None
+    spec = _find_spec(import_name)
     loader = spec.loader if spec is not None else None
     if loader is None:
         return os.getcwd()
