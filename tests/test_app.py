@@ -58,6 +58,32 @@ def test_name_and_import_name():
     assert repr(app) == "<Flask 'some.module'>"
 
 
+def test_name_of_a_main_module_without_a_file(monkeypatch):
+    import sys
+    import types
+
+    monkeypatch.setitem(sys.modules, "__main__", types.ModuleType("__main__"))
+    app = Flask("__main__", root_path=HERE, instance_path=HERE)
+    assert app.name == "__main__"
+
+
+@pytest.mark.parametrize(
+    ("located", "prefix"),
+    [
+        ("/opt/py/lib/site-packages", "/opt/py"),
+        ("/opt/py/lib/python3.11/site-packages", "/opt/py"),
+        ("/opt/py/site-packages", "/opt/py"),
+        ("/opt/py/src", None),
+    ],
+)
+def test_find_package_outside_the_interpreter_prefix(monkeypatch, located, prefix):
+    from erlen.sansio import scaffold
+
+    monkeypatch.setattr(scaffold, "_locate_import_dir", lambda name: located)
+    monkeypatch.setattr(scaffold.sys, "prefix", "/elsewhere")
+    assert scaffold.find_package("pkg") == (prefix, located)
+
+
 def test_instance_path_must_be_absolute():
     with pytest.raises(ValueError, match="must be absolute"):
         Flask("x", instance_path="relative")

@@ -464,3 +464,48 @@ def test_nested_blueprint_error_handler_by_code(app, client):
     parent.register_blueprint(child)
     app.register_blueprint(parent)
     assert client.get("/p/c/").data == b"parent 403"
+
+
+def test_blueprint_static_defaults_and_errors(app):
+    bp = Blueprint("bp", __name__, static_folder="static", root_path=HERE)
+    with app.test_request_context():
+        # SEND_FILE_MAX_AGE_DEFAULT is None by default: no max-age is sent.
+        assert bp.get_send_file_max_age("hello.txt") is None
+        rv = bp.send_static_file("hello.txt")
+        assert rv.cache_control.max_age is None
+        rv.close()
+        bare = Blueprint("bare", __name__, root_path=HERE)
+        assert bare.static_url_path is None
+        with pytest.raises(RuntimeError, match="static_folder"):
+            bare.send_static_file("hello.txt")
+
+
+def test_blueprint_open_resource_text_mode():
+    bp = Blueprint("bp", __name__, root_path=HERE)
+    with bp.open_resource("static/hello.txt", "r") as f:
+        assert f.read().strip() == "static hello"
+
+
+@pytest.mark.parametrize(
+    ("child_options", "parent_options", "rule"),
+    [
+        ({"url_prefix": "/child"}, {}, "/child/"),
+        ({}, {"url_prefix": "/parent"}, "/parent/"),
+        ({"subdomain": "api"}, {}, "/"),
+    ],
+)
+def test_nested_blueprint_options_from_one_side(
+    app, child_options, parent_options, rule
+):
+    parent = Blueprint("parent", __name__)
+    child = Blueprint("child", __name__, **child_options)
+
+    @child.route("/")
+    def index():
+        return "index"
+
+    parent.register_blueprint(child)
+    app.register_blueprint(parent, **parent_options)
+    (found,) = app.url_map.iter_rules("parent.child.index")
+    assert found.rule == rule
+    assert found.subdomain == child_options.get("subdomain", "")

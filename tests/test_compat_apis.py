@@ -116,6 +116,21 @@ def test_app_subclass_may_set_encoder_on_the_class():
         assert erlen.json.dumps({"a": {2, 1}}) == '{"a": [1, 2]}'
 
 
+def test_app_json_encoder_without_own_default_keeps_the_providers():
+    import datetime
+
+    class PlainEncoder(json.JSONEncoder):
+        pass
+
+    app = Flask(__name__)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        app.json_encoder = PlainEncoder
+    with app.app_context():
+        out = erlen.json.dumps({"d": datetime.date(2020, 1, 2)})
+    assert out == '{"d": "Thu, 02 Jan 2020 00:00:00 GMT"}'
+
+
 def test_send_file_legacy_argument_names(tmp_path):
     app = Flask(__name__)
     with app.test_request_context():
@@ -140,6 +155,8 @@ def test_send_file_legacy_argument_names(tmp_path):
         assert any("'max_age'" in m for m in messages)
         with pytest.raises(TypeError, match="unexpected keyword argument 'nope'"):
             erlen.send_file(io.BytesIO(b""), mimetype="text/plain", nope=1)
+        with pytest.raises(TypeError, match="missing required argument"):
+            erlen.send_file(mimetype="text/plain")
 
 
 def test_safe_join(tmp_path):

@@ -221,6 +221,21 @@ def test_ident_func_for_old_scoped_sessions(monkeypatch):
     assert seen[0] != ident()
 
 
+def test_ident_func_without_greenlet_is_the_thread_ident(monkeypatch):
+    import sys
+
+    stack = erlen_globals._request_ctx_stack
+    monkeypatch.setattr(stack, "_warned", True)
+    monkeypatch.setitem(sys.modules, "greenlet", None)
+    assert stack.__ident_func__ is threading.get_ident
+
+
+def test_stack_repr():
+    assert repr(erlen_globals._app_ctx_stack) == (
+        "<legacy context stack '_app_ctx_stack'>"
+    )
+
+
 def test_stack_call_gives_a_proxy_to_top(app, monkeypatch):
     stack = erlen_globals._app_ctx_stack
     monkeypatch.setattr(stack, "_warned", True)

@@ -13,6 +13,8 @@ import typing as t
 
 from werkzeug.utils import import_string
 
+from . import compat as _compat
+
 if t.TYPE_CHECKING:  # pragma: no cover
     import typing_extensions as te
 
@@ -135,13 +137,8 @@ class Config(dict):  # type: ignore[type-arg]
                 # Anything that does not parse stays a string on purpose.
                 pass
 
-            key = name[cut:]
-
-            if "__" not in key:
-                self[key] = value
-                continue
-
-            *parents, last = key.split("__")
+            # A key without ``__`` has no parents and lands on ``self``.
+            *parents, last = name[cut:].split("__")
             target: t.Any = self
 
             for part in parents:
@@ -243,9 +240,7 @@ class Config(dict):  # type: ignore[type-arg]
         Removed from Flask in 2.1; kept so older code runs. Use
         ``from_file(filename, load=json.load)`` instead.
         """
-        from .compat import warn_deprecated
-
-        warn_deprecated(
+        _compat.warn_deprecated(
             "Config.from_json",
             "'from_file(filename, load=json.load)'",
             "removed in Flask 2.1",

@@ -7,6 +7,7 @@ handed the context) and never goes through these proxies.
 from __future__ import annotations
 
 import typing as t
+import warnings
 from contextvars import ContextVar
 
 from .local import LocalProxy
@@ -68,8 +69,6 @@ class _LegacyContextStack:
     def _warn(self) -> None:
         if not self._warned:
             self._warned = True
-            import warnings
-
             warnings.warn(
                 f"'{self._name}' is deprecated and will be removed. Use"
                 f" {self._modern} instead.",

@@ -63,9 +63,7 @@ def get_debug_flag() -> bool:
     val = _env_flag("ERLEN_DEBUG", "FLASK_DEBUG")
     if not val and os.environ.get("FLASK_ENV"):
         # Before Flask 2.3, FLASK_ENV=development turned debug mode on.
-        from .compat import warn_deprecated
-
-        warn_deprecated(
+        _compat.warn_deprecated(
             "FLASK_ENV", "FLASK_DEBUG (or ERLEN_DEBUG)", "removed in Flask 2.3"
         )
         return os.environ["FLASK_ENV"] == "development"
@@ -78,11 +76,10 @@ def get_env() -> str:
     Removed from Flask in 2.3, with the ``ENV`` config key it filled; kept
     so older code runs. Use :func:`get_debug_flag` instead.
     """
-    from .compat import flask_env
-    from .compat import warn_deprecated
-
-    warn_deprecated("get_env", "'get_debug_flag' (FLASK_DEBUG)", "removed in Flask 2.3")
-    return flask_env()
+    _compat.warn_deprecated(
+        "get_env", "'get_debug_flag' (FLASK_DEBUG)", "removed in Flask 2.3"
+    )
+    return _compat.flask_env()
 
 
 def get_load_dotenv(default: bool = True) -> bool:
@@ -98,13 +95,6 @@ def get_load_dotenv(default: bool = True) -> bool:
     if val is None:
         return default
     return val.lower() in _FALSE_WORDS
-
-
-def _require_app_ctx() -> t.Any:
-    ctx = _cv_app.get(None)
-    if ctx is None:
-        raise RuntimeError(_no_app_msg)
-    return ctx
 
 
 def _require_request_ctx() -> RequestContext:
@@ -338,7 +328,7 @@ def get_flashed_messages(
     return [f[1] for f in flashes]
 
 
-def _send_file_kwargs(**kwargs: t.Any) -> dict[str, t.Any]:
+def _prepare_send_file_kwargs(**kwargs: t.Any) -> dict[str, t.Any]:
     req_ctx = _require_request_ctx()
     app = req_ctx.app
     if kwargs.get("max_age") is None:
@@ -348,10 +338,6 @@ def _send_file_kwargs(**kwargs: t.Any) -> dict[str, t.Any]:
     kwargs["response_class"] = app.response_class
     kwargs["_root_path"] = app.root_path
     return kwargs
-
-
-# Flask's name for the same helper, which some extensions import.
-_prepare_send_file_kwargs = _send_file_kwargs
 
 
 # legacy: send_file's argument names before Flask 2.0 -> their new names.
@@ -364,14 +350,12 @@ _SEND_FILE_RENAMES = {
 
 
 def _renamed_send_file_arguments(legacy: dict[str, t.Any]) -> dict[str, t.Any]:
-    from .compat import warn_deprecated
-
     renamed = {}
     for old, value in legacy.items():
         new = _SEND_FILE_RENAMES.get(old)
         if new is None:
             raise TypeError(f"send_file() got an unexpected keyword argument {old!r}")
-        warn_deprecated(
+        _compat.warn_deprecated(
             f"send_file({old}=...)",
             f"'{new}'",
             "renamed in Flask 2.0 and removed in 2.2",
@@ -422,7 +406,7 @@ def send_file(
     if path_or_file is None:
         raise TypeError("send_file() missing required argument: 'path_or_file'")
     return werkzeug.utils.send_file(  # type: ignore[return-value]
-        **_send_file_kwargs(
+        **_prepare_send_file_kwargs(
             path_or_file=path_or_file,
             mimetype=mimetype,
             as_attachment=as_attachment,
@@ -452,9 +436,7 @@ def send_from_directory(
     deprecation warning.
     """
     if "filename" in kwargs:
-        from .compat import warn_deprecated
-
-        warn_deprecated(
+        _compat.warn_deprecated(
             "send_from_directory(filename=...)",
             "'path'",
             "renamed in Flask 2.0 and removed in 2.2",
@@ -466,8 +448,16 @@ def send_from_directory(
     if path is None:
         raise TypeError("send_from_directory() missing required argument: 'path'")
     return werkzeug.utils.send_from_directory(  # type: ignore[return-value]
-        directory, path, **_send_file_kwargs(**kwargs)
+        directory, path, **_prepare_send_file_kwargs(**kwargs)
     )
+
+
+def _find_spec(name: str) -> importlib.machinery.ModuleSpec | None:
+    """:func:`importlib.util.find_spec`, or ``None`` where it would raise."""
+    try:
+        return importlib.util.find_spec(name)
+    except (ImportError, ValueError):
+        return None
 
 
 def get_root_path(import_name: str) -> str:
@@ -478,15 +468,11 @@ def get_root_path(import_name: str) -> str:
 
     :meta private:
     """
-    mod = sys.modules.get(import_name)
-    mod_file: str | None = getattr(mod, "__file__", None) if mod is not None else None
+    mod_file: str | None = getattr(sys.modules.get(import_name), "__file__", None)
     if mod_file is not None:
         return os.path.dirname(os.path.abspath(mod_file))
 
-    try:
-        spec = importlib.util.find_spec(import_name)
-    except (ImportError, ValueError):
-        spec = None
+    spec = _find_spec(import_name)
     loader = spec.loader if spec is not None else None
     if loader is None:
         return os.getcwd()
@@ -533,9 +519,9 @@ def safe_join(directory: str, *pathnames: str) -> str:
     :raises ~werkzeug.exceptions.NotFound: if the result would be outside
         ``directory``, as Flask's did.
     """
-    from .compat import warn_deprecated
-
-    warn_deprecated("safe_join", "'werkzeug.utils.safe_join'", "removed in Flask 2.1")
+    _compat.warn_deprecated(
+        "safe_join", "'werkzeug.utils.safe_join'", "removed in Flask 2.1"
+    )
     joined = werkzeug.security.safe_join(directory, *pathnames)
     if joined is None:
         raise NotFound()
@@ -548,9 +534,7 @@ def total_seconds(td: timedelta) -> int:
     Removed from Flask in 2.1; kept so older code runs. Use
     :meth:`datetime.timedelta.total_seconds` instead.
     """
-    from .compat import warn_deprecated
-
-    warn_deprecated(
+    _compat.warn_deprecated(
         "total_seconds", "'timedelta.total_seconds()'", "removed in Flask 2.1"
     )
     return td.days * 86400 + td.seconds
@@ -562,9 +546,7 @@ def is_ip(value: str) -> bool:
     Removed from Flask in 3.0; kept so older code runs. Use
     :func:`ipaddress.ip_address` instead.
     """
-    from .compat import warn_deprecated
-
-    warn_deprecated("is_ip", "'ipaddress.ip_address'", "removed in Flask 3.0")
+    _compat.warn_deprecated("is_ip", "'ipaddress.ip_address'", "removed in Flask 3.0")
     for family in (socket.AF_INET, socket.AF_INET6):
         try:
             socket.inet_pton(family, value)

@@ -23,6 +23,8 @@ import typing as t
 
 from blinker import Namespace
 
+from . import compat as _compat
+
 _signals = Namespace()
 
 template_rendered = _signals.signal("template-rendered")
@@ -39,8 +41,6 @@ message_flashed = _signals.signal("message-flashed")
 
 def __getattr__(name: str) -> t.Any:
     # Names Flask removed (signals_available): see erlen.compat.
-    from . import compat
-
-    return compat.legacy_attribute(
-        __name__, name, compat.LEGACY_MODULE_ATTRIBUTES["erlen.signals"]
+    return _compat.legacy_attribute(
+        __name__, name, _compat.LEGACY_MODULE_ATTRIBUTES["erlen.signals"]
     )

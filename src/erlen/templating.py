@@ -21,6 +21,8 @@ _cv_app = _globals._cv_app
 _cv_request = _globals._cv_request
 
 if t.TYPE_CHECKING:  # pragma: no cover
+    from blinker import NamedSignal
+
     from .app import Flask
     from .sansio.app import App
     from .sansio.scaffold import Scaffold
@@ -108,7 +110,10 @@ class DispatchingJinjaLoader(BaseLoader):
             raise TemplateNotFound(template)
         return found
 
-    def _iter_loaders(self, template: str) -> t.Iterator[tuple[Scaffold, BaseLoader]]:
+    def _iter_loaders(
+        self, template: str | None = None
+    ) -> t.Iterator[tuple[Scaffold, BaseLoader]]:
+        # ``template`` is unused: loaders written for Flask pass one.
         app = self.app
         loader = app.jinja_loader
         if loader is not None:
@@ -120,28 +125,26 @@ class DispatchingJinjaLoader(BaseLoader):
 
     def list_templates(self) -> list[str]:
         names: set[str] = set()
-        app = self.app
-        scaffolds: list[Scaffold] = [app]
-        scaffolds.extend(app.iter_blueprints())
-        for scaffold in scaffolds:
-            loader = scaffold.jinja_loader
-            if loader is not None:
-                names.update(loader.list_templates())
+        for _owner, loader in self._iter_loaders():
+            names.update(loader.list_templates())
         return list(names)
+
+
+def _send(
+    signal: NamedSignal, app: Flask, template: Template, context: dict[str, t.Any]
+) -> None:
+    # PERF: blinker's send() does work even with no receivers; skip it.
+    if signal.receivers:
+        signal.send(
+            app, _async_wrapper=app.ensure_sync, template=template, context=context
+        )
 
 
 def _render(app: Flask, template: Template, context: dict[str, t.Any]) -> str:
     app.update_template_context(context)
-    # PERF: blinker's send() does work even with no receivers; skip it.
-    if before_render_template.receivers:
-        before_render_template.send(
-            app, _async_wrapper=app.ensure_sync, template=template, context=context
-        )
+    _send(before_render_template, app, template, context)
     rv = template.render(context)
-    if template_rendered.receivers:
-        template_rendered.send(
-            app, _async_wrapper=app.ensure_sync, template=template, context=context
-        )
+    _send(template_rendered, app, template, context)
     return rv
 
 
@@ -174,17 +177,11 @@ def _stream(
     app: Flask, template: Template, context: dict[str, t.Any]
 ) -> t.Iterator[str]:
     app.update_template_context(context)
-    if before_render_template.receivers:
-        before_render_template.send(
-            app, _async_wrapper=app.ensure_sync, template=template, context=context
-        )
+    _send(before_render_template, app, template, context)
 
     def generate() -> t.Iterator[str]:
         yield from template.generate(context)
-        if template_rendered.receivers:
-            template_rendered.send(
-                app, _async_wrapper=app.ensure_sync, template=template, context=context
-            )
+        _send(template_rendered, app, template, context)
 
     rv = generate()
     # Inside a request the generator runs after the view returns, so it needs

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import typing as t
 
+from . import compat as _compat
 from .helpers import _current_app
 from .helpers import _require_request_ctx
 
@@ -77,15 +78,13 @@ class View:
 
             def view(**kwargs: t.Any) -> ft.ResponseReturnValue:
                 instance = view.view_class(*class_args, **class_kwargs)  # type: ignore[attr-defined]
-                ensure_sync = _current_app().ensure_sync
-                return ensure_sync(instance.dispatch_request)(**kwargs)  # type: ignore[no-any-return]
+                return _current_app().ensure_sync(instance.dispatch_request)(**kwargs)  # type: ignore[no-any-return]
 
         else:
             instance = cls(*class_args, **class_kwargs)
 
             def view(**kwargs: t.Any) -> ft.ResponseReturnValue:
-                ensure_sync = _current_app().ensure_sync
-                return ensure_sync(instance.dispatch_request)(**kwargs)  # type: ignore[no-any-return]
+                return _current_app().ensure_sync(instance.dispatch_request)(**kwargs)  # type: ignore[no-any-return]
 
         if cls.decorators:
             # Decorators that use functools.wraps should see the final name.
@@ -145,11 +144,8 @@ class MethodView(View):
         return req_ctx.app.ensure_sync(handler)(**kwargs)  # type: ignore[no-any-return]
 
 
-
 def __getattr__(name: str) -> t.Any:
     # Names Flask removed (MethodViewType): see erlen.compat.
-    from . import compat
-
-    return compat.legacy_attribute(
-        __name__, name, compat.LEGACY_MODULE_ATTRIBUTES["erlen.views"]
+    return _compat.legacy_attribute(
+        __name__, name, _compat.LEGACY_MODULE_ATTRIBUTES["erlen.views"]
     )

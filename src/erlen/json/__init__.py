@@ -12,6 +12,7 @@ from __future__ import annotations
 import json as _json
 import typing as t
 
+from .. import compat as _compat
 from ..globals import _cv_app
 from ..globals import _no_app_msg
 from .provider import _default
@@ -33,9 +34,7 @@ def dumps(obj: t.Any, *, app: App | None = None, **kwargs: t.Any) -> str:
         ``dumps``.
     """
     if app is not None or "encoding" in kwargs:
-        from ..compat import legacy_json_call
-
-        return legacy_json_call("dumps", app, (obj,), kwargs)  # type: ignore[no-any-return]
+        return _compat.legacy_json_call("dumps", app, (obj,), kwargs)  # type: ignore[no-any-return]
 
     ctx = _cv_app.get(None)
 
@@ -57,9 +56,7 @@ def dump(obj: t.Any, fp: t.IO[str], *, app: App | None = None, **kwargs: t.Any) 
     :param kwargs: Passed to the provider's (or :func:`json.dump`'s) ``dump``.
     """
     if app is not None or "encoding" in kwargs:
-        from ..compat import legacy_json_call
-
-        return legacy_json_call("dump", app, (obj, fp), kwargs)  # type: ignore[no-any-return]
+        return _compat.legacy_json_call("dump", app, (obj, fp), kwargs)  # type: ignore[no-any-return]
 
     ctx = _cv_app.get(None)
 
@@ -82,9 +79,7 @@ def loads(s: str | bytes, *, app: App | None = None, **kwargs: t.Any) -> t.Any:
         ``loads``.
     """
     if app is not None or "encoding" in kwargs:
-        from ..compat import legacy_json_call
-
-        return legacy_json_call("loads", app, (s,), kwargs)
+        return _compat.legacy_json_call("loads", app, (s,), kwargs)
 
     ctx = _cv_app.get(None)
 
@@ -104,9 +99,7 @@ def load(fp: t.IO[t.AnyStr], *, app: App | None = None, **kwargs: t.Any) -> t.An
     :param kwargs: Passed to the provider's (or :func:`json.load`'s) ``load``.
     """
     if app is not None or "encoding" in kwargs:
-        from ..compat import legacy_json_call
-
-        return legacy_json_call("load", app, (fp,), kwargs)
+        return _compat.legacy_json_call("load", app, (fp,), kwargs)
 
     ctx = _cv_app.get(None)
 
@@ -210,6 +203,4 @@ _LEGACY_JSON = {
 
 
 def __getattr__(name: str) -> t.Any:
-    from ..compat import legacy_attribute
-
-    return legacy_attribute(__name__, name, _LEGACY_JSON)
+    return _compat.legacy_attribute(__name__, name, _LEGACY_JSON)

@@ -74,21 +74,11 @@ class JSONProvider:
     def _prepare_response_obj(
         self, args: tuple[t.Any, ...], kwargs: dict[str, t.Any]
     ) -> t.Any:
-        if kwargs:
-            if args:
-                raise TypeError(
-                    "app.json.response() takes either args or kwargs, not both"
-                )
-
-            return kwargs
-
+        if args and kwargs:
+            raise TypeError("app.json.response() takes either args or kwargs, not both")
         if not args:
-            return None
-
-        if len(args) == 1:
-            return args[0]
-
-        return list(args)
+            return kwargs or None
+        return args[0] if len(args) == 1 else list(args)
 
     def response(self, *args: t.Any, **kwargs: t.Any) -> Response:
         """Build a response whose body is the arguments serialized as JSON,
@@ -196,9 +186,7 @@ class DefaultJSONProvider(JSONProvider):
         if encoder is not None:
             # ``app.json_encoder`` (Flask < 2.3): its own ``default`` wins.
             kwargs.setdefault("cls", encoder)
-            if encoder.default is json.JSONEncoder.default:
-                kwargs.setdefault("default", self.default)
-        else:
+        if encoder is None or encoder.default is json.JSONEncoder.default:
             kwargs.setdefault("default", self.default)
         # The config keys Flask 2.3 removed win over the attributes when set.
         config = self._app.config

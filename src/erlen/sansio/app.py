@@ -3,7 +3,6 @@ blueprint registry and everything else that needs no request or IO."""
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import sys
@@ -23,16 +22,20 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from ..compat import legacy_config_defaults
 from ..compat import LegacyAppAttributes
+from ..compat import warn_deprecated
 from ..config import Config
 from ..config import ConfigAttribute
 from ..ctx import _AppCtxGlobals
 from ..helpers import _split_blueprint_path
 from ..helpers import get_debug_flag
+from ..json import _JSONDecoder
+from ..json import _JSONEncoder
 from ..json.provider import DefaultJSONProvider
 from ..json.provider import JSONProvider
 from ..logging import create_logger
 from ..templating import DispatchingJinjaLoader
 from ..templating import Environment
+from .scaffold import _adding_decorator
 from .scaffold import _endpoint_from_view_func
 from .scaffold import find_package
 from .scaffold import Scaffold
@@ -46,6 +49,25 @@ if t.TYPE_CHECKING:  # pragma: no cover
 T = t.TypeVar("T", bound=t.Callable[..., t.Any])
 
 _AUTOESCAPE_EXTENSIONS = (".html", ".htm", ".xml", ".xhtml", ".svg")
+
+
+def _legacy_json_class(attr: str, default: type) -> property:
+    name, slot = f"app.{attr}", f"legacy_{attr[5:]}"
+
+    def fget(app: App) -> t.Any:
+        warn_deprecated(name, "a JSONProvider (app.json)", "removed in Flask 2.3")
+        return getattr(app.json, slot, None) or default
+
+    def fset(app: App, value: type | None) -> None:
+        warn_deprecated(name, "a JSONProvider (app.json)", "removed in Flask 2.3")
+        setattr(app.json, slot, value)
+
+    return property(
+        fget,
+        fset,
+        doc=f"The JSON {attr[5:]} class (removed in Flask 2.3; use :attr:`json`)."
+        f" Unset, it is :class:`erlen.json.{default.__name__}`, as in Flask.",
+    )
 
 
 def _make_timedelta(value: timedelta | int | None) -> timedelta | None:
@@ -253,47 +275,8 @@ class App(LegacyAppAttributes, Scaffold):
 
     # legacy (Flask < 2.3): app.json_encoder / app.json_decoder set the
     # classes the default JSON provider serializes and parses with.
-    @property
-    def json_encoder(self) -> type[json.JSONEncoder]:
-        """The JSON encoder class (removed in Flask 2.3; use :attr:`json`).
-        Unset, it is :class:`erlen.json.JSONEncoder`, as in Flask."""
-        from ..compat import warn_deprecated
-        from ..json import _JSONEncoder
-
-        warn_deprecated(
-            "app.json_encoder", "a JSONProvider (app.json)", "removed in Flask 2.3"
-        )
-        return getattr(self.json, "legacy_encoder", None) or _JSONEncoder
-
-    @json_encoder.setter
-    def json_encoder(self, value: type[json.JSONEncoder] | None) -> None:
-        from ..compat import warn_deprecated
-
-        warn_deprecated(
-            "app.json_encoder", "a JSONProvider (app.json)", "removed in Flask 2.3"
-        )
-        self.json.legacy_encoder = value  # type: ignore[attr-defined]
-
-    @property
-    def json_decoder(self) -> type[json.JSONDecoder]:
-        """The JSON decoder class (removed in Flask 2.3; use :attr:`json`).
-        Unset, it is :class:`erlen.json.JSONDecoder`, as in Flask."""
-        from ..compat import warn_deprecated
-        from ..json import _JSONDecoder
-
-        warn_deprecated(
-            "app.json_decoder", "a JSONProvider (app.json)", "removed in Flask 2.3"
-        )
-        return getattr(self.json, "legacy_decoder", None) or _JSONDecoder
-
-    @json_decoder.setter
-    def json_decoder(self, value: type[json.JSONDecoder] | None) -> None:
-        from ..compat import warn_deprecated
-
-        warn_deprecated(
-            "app.json_decoder", "a JSONProvider (app.json)", "removed in Flask 2.3"
-        )
-        self.json.legacy_decoder = value  # type: ignore[attr-defined]
+    json_encoder = _legacy_json_class("json_encoder", _JSONEncoder)
+    json_decoder = _legacy_json_class("json_decoder", _JSONDecoder)
 
     @setupmethod
     def register_blueprint(self, blueprint: Blueprint, **options: t.Any) -> None:
@@ -368,12 +351,7 @@ class App(LegacyAppAttributes, Scaffold):
     @setupmethod
     def template_filter(self, name: str | None = None) -> t.Callable[[T], T]:
         """Decorate a function to register it as a Jinja filter."""
-
-        def decorator(f: T) -> T:
-            self.add_template_filter(f, name=name)
-            return f
-
-        return decorator
+        return _adding_decorator(self.add_template_filter, name)
 
     @setupmethod
     def add_template_filter(
@@ -385,12 +363,7 @@ class App(LegacyAppAttributes, Scaffold):
     @setupmethod
     def template_test(self, name: str | None = None) -> t.Callable[[T], T]:
         """Decorate a function to register it as a Jinja test."""
-
-        def decorator(f: T) -> T:
-            self.add_template_test(f, name=name)
-            return f
-
-        return decorator
+        return _adding_decorator(self.add_template_test, name)
 
     @setupmethod
     def add_template_test(
@@ -402,12 +375,7 @@ class App(LegacyAppAttributes, Scaffold):
     @setupmethod
     def template_global(self, name: str | None = None) -> t.Callable[[T], T]:
         """Decorate a function to register it as a Jinja global."""
-
-        def decorator(f: T) -> T:
-            self.add_template_global(f, name=name)
-            return f
-
-        return decorator
+        return _adding_decorator(self.add_template_global, name)
 
     @setupmethod
     def add_template_global(

@@ -9,6 +9,7 @@ from collections import defaultdict
 from functools import update_wrapper
 
 from ..compat import LegacyBlueprintAttributes
+from .scaffold import _adding_decorator
 from .scaffold import _endpoint_from_view_func
 from .scaffold import _sentinel
 from .scaffold import Scaffold
@@ -305,63 +306,42 @@ class Blueprint(LegacyBlueprintAttributes, Scaffold):
     @setupmethod
     def app_template_filter(self, name: str | None = None) -> t.Callable[[T], T]:
         """Decorate a function to register it as a Jinja filter of the app."""
-
-        def decorator(f: T) -> T:
-            self.add_app_template_filter(f, name=name)
-            return f
-
-        return decorator
+        return _adding_decorator(self.add_app_template_filter, name)
 
     @setupmethod
     def add_app_template_filter(
         self, f: t.Callable[..., t.Any], name: str | None = None
     ) -> None:
         """Register a Jinja filter of the app."""
-
-        def register(state: BlueprintSetupState) -> None:
-            state.app.jinja_env.filters[name or f.__name__] = f
-
-        self.record_once(register)
+        self._on_app_jinja("filters", f, name)
 
     @setupmethod
     def app_template_test(self, name: str | None = None) -> t.Callable[[T], T]:
         """Decorate a function to register it as a Jinja test of the app."""
-
-        def decorator(f: T) -> T:
-            self.add_app_template_test(f, name=name)
-            return f
-
-        return decorator
+        return _adding_decorator(self.add_app_template_test, name)
 
     @setupmethod
     def add_app_template_test(
         self, f: t.Callable[..., bool], name: str | None = None
     ) -> None:
         """Register a Jinja test of the app."""
-
-        def register(state: BlueprintSetupState) -> None:
-            state.app.jinja_env.tests[name or f.__name__] = f
-
-        self.record_once(register)
+        self._on_app_jinja("tests", f, name)
 
     @setupmethod
     def app_template_global(self, name: str | None = None) -> t.Callable[[T], T]:
         """Decorate a function to register it as a Jinja global of the app."""
-
-        def decorator(f: T) -> T:
-            self.add_app_template_global(f, name=name)
-            return f
-
-        return decorator
+        return _adding_decorator(self.add_app_template_global, name)
 
     @setupmethod
     def add_app_template_global(
         self, f: t.Callable[..., t.Any], name: str | None = None
     ) -> None:
         """Register a Jinja global of the app."""
+        self._on_app_jinja("globals", f, name)
 
+    def _on_app_jinja(self, registry: str, f: t.Any, name: str | None) -> None:
         def register(state: BlueprintSetupState) -> None:
-            state.app.jinja_env.globals[name or f.__name__] = f
+            getattr(state.app.jinja_env, registry)[name or f.__name__] = f
 
         self.record_once(register)
 

@@ -6,7 +6,6 @@ Nothing here does IO or reads a context.
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import pathlib
 import sys
@@ -19,6 +18,7 @@ from jinja2 import FileSystemLoader
 from werkzeug.exceptions import default_exceptions
 from werkzeug.exceptions import HTTPException
 
+from ..helpers import _find_spec
 from ..helpers import get_root_path
 from ..templating import _default_template_ctx_processor
 
@@ -28,8 +28,6 @@ if t.TYPE_CHECKING:  # pragma: no cover
 _sentinel = object()
 
 F = t.TypeVar("F", bound=t.Callable[..., t.Any])
-
-_HTTP_METHOD_ROUTES = ("get", "post", "put", "delete", "patch")
 
 
 def setupmethod(f: F) -> F:
@@ -42,6 +40,19 @@ def setupmethod(f: F) -> F:
         return f(self, *args, **kwargs)
 
     return t.cast(F, update_wrapper(wrapper_func, f))
+
+
+def _adding_decorator(
+    add: t.Callable[..., None], name: str | None
+) -> t.Callable[[F], F]:
+    """A decorator that passes the function and ``name`` to ``add`` and
+    returns the function unchanged."""
+
+    def decorator(f: F) -> F:
+        add(f, name=name)
+        return f
+
+    return decorator
 
 
 def _endpoint_from_view_func(view_func: t.Callable[..., t.Any] | None) -> str:
@@ -332,10 +343,7 @@ def _locate_import_dir(import_name: str) -> str:
     """The ``sys.path`` entry that ``import_name`` is imported from, or the
     working directory when it cannot be found."""
     top = import_name.partition(".")[0]
-    try:
-        spec = importlib.util.find_spec(top)
-    except (ImportError, ValueError):
-        spec = None
+    spec = _find_spec(top)
     if spec is None:
         return os.getcwd()
 
@@ -348,10 +356,7 @@ def _locate_import_dir(import_name: str) -> str:
     # A namespace package spans several folders: take the one holding the
     # requested submodule.
     chosen = locations[0]
-    try:
-        sub = importlib.util.find_spec(import_name)
-    except (ImportError, ValueError):
-        sub = None
+    sub = _find_spec(import_name)
     if sub is not None and sub.submodule_search_locations:
         sub_dir = pathlib.Path(os.path.commonpath(list(sub.submodule_search_locations)))
         for location in locations:
