@@ -497,6 +497,50 @@ def check_factory_script_info():
     assert seen[-1] is info
 
 
+def check_cookie_jar():
+    import http.cookiejar
+
+    app = new_app()
+
+    @app.get("/")
+    def index():
+        response = erlen.make_response("set")
+        response.set_cookie("theme", "dark", path="/app")
+        erlen.session["user"] = "u"
+        return response
+
+    client = app.test_client()
+    client.get("/")
+    jar = client.cookie_jar
+    assert len(jar) == 2
+    cookies = {c.name: c for c in jar}
+    assert all(isinstance(c, http.cookiejar.Cookie) for c in cookies.values())
+    assert cookies["theme"].value == "dark" and cookies["theme"].path == "/app"
+    assert cookies["session"].domain == "localhost.local"  # as werkzeug 2 had it
+    assert cookies["session"].has_nonstandard_attr("HttpOnly")
+    jar.clear("localhost.local", "/app", "theme")
+    assert client.get_cookie("theme", path="/app") is None
+    jar.clear()
+    assert len(client.cookie_jar) == 0 and client.get_cookie("session") is None
+    assert app.test_client(use_cookies=False).cookie_jar is None
+
+
+def check_bytes_headers():
+    app = new_app()
+
+    @app.get("/set")
+    def set_header():
+        response = erlen.make_response("x")
+        response.headers["X-Token"] = b"caf\xe9"
+        return response
+
+    app.add_url_rule("/tuple", "tuple", lambda: ("x", 201, {b"X-Name": b"v"}))
+    client = app.test_client()
+    assert client.get("/set").headers["X-Token"] == "caf\xe9"
+    response = client.get("/tuple")
+    assert response.status_code == 201 and response.headers["X-Name"] == "v"
+
+
 # Keyed by the README table's first cells, verbatim, so that searching for a
 # row finds its check: the long ones stay on one line.
 CHECKS = {
@@ -544,6 +588,8 @@ CHECKS = {
     "`erlen.signals.signals_available`": check_signals_module_available,
     "`erlen.wrappers.JSONMixin` (mixing it in changes nothing)": check_json_mixin,
     "an app factory that requires a `script_info` argument (gets the command's `ScriptInfo`)": check_factory_script_info,  # noqa: E501
+    "`client.cookie_jar` (iterating `http.cookiejar.Cookie`s, `len`, `clear()`)": check_cookie_jar,  # noqa: E501
+    "`bytes` header names and values (`response.headers[\"X\"] = b\"...\"`, or returned with a view's body; decoded as latin-1)": check_bytes_headers,  # noqa: E501
 }
 
 

@@ -18,11 +18,14 @@ import types
 import typing as t
 import warnings
 
+from werkzeug.datastructures import Headers
+
 __all__ = [
     "FLASK_API_VERSION",
     "FLASK_MODULES",
     "LegacyAppAttributes",
     "LegacyBlueprintAttributes",
+    "ResponseHeaders",
     "install_as_flask",
     "locked_cached_property",
     "uninstall_flask_alias",
@@ -558,6 +561,39 @@ def text_cookie_argument(name: str, value: t.Any) -> t.Any:
         )
         return bytes(value).decode()
     return value
+
+
+class ResponseHeaders(Headers):
+    """The headers of erlen's responses: werkzeug's, also taking a ``bytes``
+    name or value as werkzeug 2 did, decoded as latin-1 with a deprecation
+    warning (werkzeug 3 stores ``b'...'`` as text). Every way of setting a
+    header by name goes through :meth:`add` or :meth:`set`."""
+
+    def __setitem__(self, key: t.Any, value: t.Any) -> None:
+        if isinstance(key, (str, bytes)):
+            self.set(key, value)  # type: ignore[arg-type]
+        else:
+            Headers.__setitem__(self, key, value)
+
+    def add(self, key: str, value: t.Any, /, **kwargs: t.Any) -> None:
+        if isinstance(value, bytes) or isinstance(key, bytes):
+            key, value = _latin1(key), _latin1(value)
+        Headers.add(self, key, value, **kwargs)
+
+    def set(self, key: str, value: t.Any, /, **kwargs: t.Any) -> None:
+        if isinstance(value, bytes) or isinstance(key, bytes):
+            key, value = _latin1(key), _latin1(value)
+        Headers.set(self, key, value, **kwargs)
+
+
+def _latin1(value: t.Any) -> t.Any:
+    if isinstance(value, bytes):
+        warn_deprecated(
+            "a bytes header name or value", "a str", "removed in Werkzeug 3.0", 5
+        )
+        return value.decode("latin-1")
+    return value
+
 
 # Every module of Flask 3.1 that applications and extensions import, by its
 # name under ``flask.``; erlen mirrors each one under the same name.
