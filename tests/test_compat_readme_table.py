@@ -497,6 +497,22 @@ def check_factory_script_info():
     assert seen[-1] is info
 
 
+def check_preserve_context_on_exception():
+    app = new_app(PRESERVE_CONTEXT_ON_EXCEPTION=True, PROPAGATE_EXCEPTIONS=False)
+    torn_down = []
+    app.teardown_request(torn_down.append)
+    app.add_url_rule("/fail", "fail", lambda: 1 // 0)
+    app.add_url_rule("/ok", "ok", lambda: "ok")
+    assert app.preserve_context_on_exception is True
+    client = app.test_client()
+    assert client.get("/fail?n=1").status_code == 500
+    kept = erlen_globals.request_ctx._get_current_object()
+    assert kept.preserved and erlen.request.args["n"] == "1" and torn_down == []
+    client.get("/ok")  # pops the kept context first
+    assert not kept.preserved and erlen_globals._cv_request.get(None) is None
+    assert [type(e) for e in torn_down] == [ZeroDivisionError, type(None)]
+
+
 def check_cookie_jar():
     import http.cookiejar
 
@@ -588,6 +604,7 @@ CHECKS = {
     "`erlen.signals.signals_available`": check_signals_module_available,
     "`erlen.wrappers.JSONMixin` (mixing it in changes nothing)": check_json_mixin,
     "an app factory that requires a `script_info` argument (gets the command's `ScriptInfo`)": check_factory_script_info,  # noqa: E501
+    "`PRESERVE_CONTEXT_ON_EXCEPTION` set to `True` (an unhandled error leaves the request context pushed until the next one is pushed), `app.preserve_context_on_exception`": check_preserve_context_on_exception,  # noqa: E501
     "`client.cookie_jar` (iterating `http.cookiejar.Cookie`s, `len`, `clear()`)": check_cookie_jar,  # noqa: E501
     "`bytes` header names and values (`response.headers[\"X\"] = b\"...\"`, or returned with a view's body; decoded as latin-1)": check_bytes_headers,  # noqa: E501
 }
