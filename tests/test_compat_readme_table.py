@@ -513,6 +513,19 @@ def check_preserve_context_on_exception():
     assert [type(e) for e in torn_down] == [ZeroDivisionError, type(None)]
 
 
+def check_scaffold_module():
+    from erlen.sansio import scaffold as moved
+    from erlen.scaffold import _endpoint_from_view_func
+    from erlen.scaffold import Scaffold
+    from erlen.scaffold import setupmethod
+
+    assert Scaffold is moved.Scaffold and setupmethod is moved.setupmethod
+    assert issubclass(Flask, Scaffold) and issubclass(Blueprint, Scaffold)
+    assert _endpoint_from_view_func(check_scaffold_module) == "check_scaffold_module"
+    with pytest.raises(ImportError):
+        from erlen.scaffold import NotThere  # noqa: F401
+
+
 def check_cookie_jar():
     import http.cookiejar
 
@@ -605,6 +618,7 @@ CHECKS = {
     "`erlen.wrappers.JSONMixin` (mixing it in changes nothing)": check_json_mixin,
     "an app factory that requires a `script_info` argument (gets the command's `ScriptInfo`)": check_factory_script_info,  # noqa: E501
     "`PRESERVE_CONTEXT_ON_EXCEPTION` set to `True` (an unhandled error leaves the request context pushed until the next one is pushed), `app.preserve_context_on_exception`": check_preserve_context_on_exception,  # noqa: E501
+    "the `erlen.scaffold` module (`Scaffold`, `setupmethod`, `find_package`...)": check_scaffold_module,  # noqa: E501
     "`client.cookie_jar` (iterating `http.cookiejar.Cookie`s, `len`, `clear()`)": check_cookie_jar,  # noqa: E501
     "`bytes` header names and values (`response.headers[\"X\"] = b\"...\"`, or returned with a view's body; decoded as latin-1)": check_bytes_headers,  # noqa: E501
 }
