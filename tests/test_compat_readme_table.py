@@ -497,6 +497,79 @@ def check_factory_script_info():
     assert seen[-1] is info
 
 
+def check_preserve_context_on_exception():
+    app = new_app(PRESERVE_CONTEXT_ON_EXCEPTION=True, PROPAGATE_EXCEPTIONS=False)
+    torn_down = []
+    app.teardown_request(torn_down.append)
+    app.add_url_rule("/fail", "fail", lambda: 1 // 0)
+    app.add_url_rule("/ok", "ok", lambda: "ok")
+    assert app.preserve_context_on_exception is True
+    client = app.test_client()
+    assert client.get("/fail?n=1").status_code == 500
+    kept = erlen_globals.request_ctx._get_current_object()
+    assert kept.preserved and erlen.request.args["n"] == "1" and torn_down == []
+    client.get("/ok")  # pops the kept context first
+    assert not kept.preserved and erlen_globals._cv_request.get(None) is None
+    assert [type(e) for e in torn_down] == [ZeroDivisionError, type(None)]
+
+
+def check_scaffold_module():
+    from erlen.sansio import scaffold as moved
+    from erlen.scaffold import _endpoint_from_view_func
+    from erlen.scaffold import Scaffold
+    from erlen.scaffold import setupmethod
+
+    assert Scaffold is moved.Scaffold and setupmethod is moved.setupmethod
+    assert issubclass(Flask, Scaffold) and issubclass(Blueprint, Scaffold)
+    assert _endpoint_from_view_func(check_scaffold_module) == "check_scaffold_module"
+    with pytest.raises(ImportError):
+        from erlen.scaffold import NotThere  # noqa: F401
+
+
+def check_cookie_jar():
+    import http.cookiejar
+
+    app = new_app()
+
+    @app.get("/")
+    def index():
+        response = erlen.make_response("set")
+        response.set_cookie("theme", "dark", path="/app")
+        erlen.session["user"] = "u"
+        return response
+
+    client = app.test_client()
+    client.get("/")
+    jar = client.cookie_jar
+    assert len(jar) == 2
+    cookies = {c.name: c for c in jar}
+    assert all(isinstance(c, http.cookiejar.Cookie) for c in cookies.values())
+    assert cookies["theme"].value == "dark" and cookies["theme"].path == "/app"
+    assert cookies["session"].domain == "localhost.local"  # as werkzeug 2 had it
+    assert cookies["session"].has_nonstandard_attr("HttpOnly")
+    jar.clear("localhost.local", "/app", "theme")
+    assert client.get_cookie("theme", path="/app") is None
+    jar.clear()
+    assert len(client.cookie_jar) == 0 and client.get_cookie("session") is None
+    assert app.test_client(use_cookies=False).cookie_jar is None
+
+
+def check_bytes_headers():
+    app = new_app()
+
+    @app.get("/set")
+    def set_header():
+        response = erlen.make_response("x")
+        response.headers["X-Token"] = b"caf\xe9"
+        return response
+
+    app.add_url_rule("/tuple", "tuple", lambda: ("x", 201, {b"X-Name": b"v"}))
+    client = app.test_client()
+    assert client.get("/set").headers["X-Token"] == "caf\xe9"
+    response = client.get("/tuple")
+    assert response.status_code == 201 and response.headers["X-Name"] == "v"
+
+
 # Keyed by the README table's first cells, verbatim, so that searching for a
 # row finds its check: the long ones stay on one line.
 CHECKS = {
@@ -544,6 +617,10 @@ CHECKS = {
     "`erlen.signals.signals_available`": check_signals_module_available,
     "`erlen.wrappers.JSONMixin` (mixing it in changes nothing)": check_json_mixin,
     "an app factory that requires a `script_info` argument (gets the command's `ScriptInfo`)": check_factory_script_info,  # noqa: E501
+    "`PRESERVE_CONTEXT_ON_EXCEPTION` set to `True` (an unhandled error leaves the request context pushed until the next one is pushed), `app.preserve_context_on_exception`": check_preserve_context_on_exception,  # noqa: E501
+    "the `erlen.scaffold` module (`Scaffold`, `setupmethod`, `find_package`...)": check_scaffold_module,  # noqa: E501
+    "`client.cookie_jar` (iterating `http.cookiejar.Cookie`s, `len`, `clear()`)": check_cookie_jar,  # noqa: E501
+    "`bytes` header names and values (`response.headers[\"X\"] = b\"...\"`, or returned with a view's body; decoded as latin-1)": check_bytes_headers,  # noqa: E501
 }
 
 

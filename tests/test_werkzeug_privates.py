@@ -15,6 +15,7 @@ from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request as WRequest
 from werkzeug.wrappers import Response as WResponse
 
+from erlen.compat import ResponseHeaders
 from erlen.wrappers import Request
 from erlen.wrappers import Response
 
@@ -131,7 +132,16 @@ CONTENT_TYPES = [None, "text/csv; charset=latin1"]
 
 def _state(resp):
     d = dict(resp.__dict__)
-    d["headers"] = (type(resp.headers), list(resp.headers))
+    headers_type = type(resp.headers)
+    if headers_type is ResponseHeaders:
+        # werkzeug's Headers, also taking bytes as werkzeug 2 did: what
+        # erlen's responses hold unless they are given a Headers object.
+        assert isinstance(resp, Response) and set(vars(headers_type)) <= {
+            "__module__", "__doc__", "add", "set", "__setitem__",
+            "__static_attributes__", "__firstlineno__",
+        }
+        headers_type = Headers
+    d["headers"] = (headers_type, list(resp.headers))
     body = d["response"]
     if not isinstance(body, (list, tuple)):
         d["response"] = type(body)
@@ -555,3 +565,42 @@ def test_private_attributes_relied_on_exist():
     assert "cookies" in request.__dict__ and "files" in request.__dict__
     request.host = "kept.test"
     assert request.__dict__["host"] == "kept.test"
+
+
+def test_client_cookies_relied_on_exist():
+    """What erlen._werkzeug.client_cookies gives client.cookie_jar: the test
+    client's private dict of Cookie objects, with the attributes it reads."""
+    from datetime import datetime
+    from datetime import timezone
+
+    from werkzeug.test import Client
+
+    from erlen._werkzeug import client_cookies
+
+    EXPIRES = "Fri, 01 Jan 2100 00:00:00 GMT"
+
+    def app(environ, start_response):
+        start_response(
+            "200 OK",
+            [
+                ("Set-Cookie", "a=1; Domain=example.com; Path=/p; Secure; Max-Age=9"),
+                ("Set-Cookie", "b=2; HttpOnly; SameSite=Lax; Expires=" + EXPIRES),
+            ],
+        )
+        return [b""]
+
+    client = Client(app)
+    assert client_cookies(client) is client._cookies == {}
+    client.get("/", base_url="http://www.example.com")
+    cookies = client_cookies(client)
+    assert isinstance(cookies, dict) and sorted(cookies) == [
+        ("example.com", "/p", "a"),
+        ("www.example.com", "/", "b"),
+    ]
+    a, b = cookies[("example.com", "/p", "a")], cookies[("www.example.com", "/", "b")]
+    assert (a.key, a.value, a.domain, a.path) == ("a", "1", "example.com", "/p")
+    assert (a.origin_only, b.origin_only) == (False, True)
+    assert (a.secure, b.secure, a.http_only, b.http_only) == (True, False, False, True)
+    assert (a.max_age, b.max_age, a.same_site, b.same_site) == (9, None, None, "Lax")
+    assert a.expires is None and b.expires == datetime(2100, 1, 1, tzinfo=timezone.utc)
+    assert Client(app, use_cookies=False)._cookies is None

@@ -24,6 +24,8 @@ from werkzeug.wrappers import Response as ResponseBase
 from werkzeug.wsgi import get_host
 from werkzeug.wsgi import LimitedStream
 
+from .compat import ResponseHeaders
+
 if t.TYPE_CHECKING:  # pragma: no cover
     from _typeshed.wsgi import WSGIEnvironment
     from werkzeug.routing import Rule
@@ -65,7 +67,7 @@ def build_buffered(
     int or string status is remembered, where werkzeug builds it each time.
     """
     items = [] if content_type is None else [("Content-Type", content_type)]
-    headers = Headers.__new__(Headers)
+    headers = Headers.__new__(ResponseHeaders)
     headers._list = items
     response.headers = headers
     clean = _statuses.get(status) if type(status) in (int, str) else None
@@ -100,7 +102,10 @@ def send_buffered(
         type(body) is not list
         or response.direct_passthrough
         or response._on_close
-        or type(response.headers) is not Headers
+        or (
+            type(response.headers) is not ResponseHeaders
+            and type(response.headers) is not Headers
+        )
         or code < 200
         or code == 204
         or code == 304
@@ -137,7 +142,9 @@ def vary_on_cookie(response: t.Any) -> None:
     is already ``Cookie`` (nothing changes).
     """
     headers = response.headers
-    if type(headers) is Headers and type(response).vary is _BASE_VARY:
+    if (type(headers) is ResponseHeaders or type(headers) is Headers) and type(
+        response
+    ).vary is _BASE_VARY:
         items = headers._list
         for key, value in items:
             if key.lower() == "vary":  # the first one is what the set reads
@@ -340,3 +347,11 @@ def strict_body_stream(stream: t.Any) -> t.Any:
     if type(stream) is LimitedStream and stream._limit_is_max:
         stream.__class__ = _MaxBodyStream
     return stream
+
+
+def client_cookies(client: t.Any) -> dict[tuple[str, str, str], t.Any] | None:
+    """A werkzeug test client's cookies, keyed by ``(domain, path, name)``, or
+    ``None`` when it was made with ``use_cookies=False``. Werkzeug 3 keeps
+    them in its private ``_cookies`` dict and shows only one at a time
+    (``get_cookie``); ``client.cookie_jar`` lists and clears them."""
+    return client._cookies  # type: ignore[no-any-return]

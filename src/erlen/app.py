@@ -34,6 +34,7 @@ from . import cli
 from . import signals as _signals
 from ._werkzeug import bind_remembered
 from ._werkzeug import current_subdomain
+from .compat import preserve_on_error
 from .ctx import AppContext
 from .ctx import RequestContext
 from .globals import _cv_app
@@ -785,7 +786,8 @@ class Flask(App):
                     preserve(kept)
             if error is not None and self.should_ignore_error(error):
                 error = None
-            ctx.pop(error)
+            if error is None or preserve or not preserve_on_error(self, ctx, error):
+                ctx.pop(error)
 
     def __call__(
         self, environ: WSGIEnvironment, start_response: StartResponse

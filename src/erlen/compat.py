@@ -18,11 +18,14 @@ import types
 import typing as t
 import warnings
 
+from werkzeug.datastructures import Headers
+
 __all__ = [
     "FLASK_API_VERSION",
     "FLASK_MODULES",
     "LegacyAppAttributes",
     "LegacyBlueprintAttributes",
+    "ResponseHeaders",
     "install_as_flask",
     "locked_cached_property",
     "uninstall_flask_alias",
@@ -211,8 +214,8 @@ def flask_env() -> str:
 
 
 def legacy_config_defaults() -> dict[str, t.Any]:
-    """The config keys Flask 2.3 removed, with the defaults Flask 2.2 gave
-    them. ``None`` for a JSON key means "use the JSON provider's setting";
+    """The config keys Flask 2.2 and 2.3 removed, with the defaults Flask
+    gave them. ``None`` for a JSON key means "use the JSON provider's setting";
     any other value overrides it, with a deprecation warning."""
     if os.environ.get("FLASK_ENV"):
         warn_deprecated(
@@ -224,6 +227,7 @@ def legacy_config_defaults() -> dict[str, t.Any]:
         "JSON_SORT_KEYS": None,
         "JSONIFY_PRETTYPRINT_REGULAR": None,
         "JSONIFY_MIMETYPE": None,
+        "PRESERVE_CONTEXT_ON_EXCEPTION": None,
     }
 
 
@@ -251,6 +255,7 @@ def _config_key_property(
     convert: t.Callable[[t.Any, t.Any], t.Any] | None = None,
     settable: bool = True,
     modern: str | None = None,
+    removed: str = "2.3",
 ) -> property:
     """An app attribute that reads (and writes) ``app.config[key]``, as the
     ones Flask 2.2 deprecated and 2.3 removed did."""
@@ -258,15 +263,15 @@ def _config_key_property(
         modern = f"app.config[{key!r}]"
 
     def fget(app: t.Any) -> t.Any:
-        warn_deprecated(f"app.{attr}", modern, "removed in Flask 2.3")
+        warn_deprecated(f"app.{attr}", modern, f"removed in Flask {removed}")
         value = app.config[key]
         return value if convert is None else convert(app, value)
 
     def fset(app: t.Any, value: t.Any) -> None:
-        warn_deprecated(f"app.{attr}", modern, "removed in Flask 2.3")
+        warn_deprecated(f"app.{attr}", modern, f"removed in Flask {removed}")
         app.config[key] = value
 
-    doc = f"The ``{key}`` config key (removed from Flask in 2.3; use {modern})."
+    doc = f"The ``{key}`` config key (removed from Flask in {removed}; use {modern})."
     return property(fget, fset if settable else None, doc=doc)
 
 
@@ -282,8 +287,46 @@ def _propagate(app: t.Any, value: t.Any) -> bool:
     return bool(value) if value is not None else bool(app.testing or app.debug)
 
 
-def _auto_reload(app: t.Any, value: t.Any) -> bool:
+def _follows_debug(app: t.Any, value: t.Any) -> bool:
     return bool(value) if value is not None else bool(app.debug)
+
+
+# What replaces PRESERVE_CONTEXT_ON_EXCEPTION since Flask 2.2.
+_PRESERVE_MODERN = (
+    "nothing: 'with client:' and the debugger keep the request's context"
+)
+
+
+def preserve_on_error(app: t.Any, ctx: t.Any, error: BaseException) -> bool:
+    """Whether ``PRESERVE_CONTEXT_ON_EXCEPTION`` keeps the request context
+    ``ctx`` pushed after the unhandled ``error``, as Flask before 2.2 did
+    when it was true: its teardown functions then run, with ``error``, when
+    the next request context is pushed here or when it is popped."""
+    if not app.config.get("PRESERVE_CONTEXT_ON_EXCEPTION"):
+        return False
+    from .globals import _cv_app
+
+    warn_deprecated(
+        "PRESERVE_CONTEXT_ON_EXCEPTION", _PRESERVE_MODERN, "removed in Flask 2.2", 4
+    )
+    ctx.preserved, ctx._preserved_exc = True, error
+    _cv_app.get()._preserved_request = ctx
+    return True
+
+
+def pop_preserved(app_ctx: t.Any) -> t.Any:
+    """Pop the request context ``preserve_on_error`` kept over ``app_ctx``,
+    before another one is pushed, as Flask before 2.2 did; return the app
+    context current then."""
+    from .globals import _cv_app
+    from .globals import _cv_request
+
+    kept, app_ctx._preserved_request = app_ctx._preserved_request, None
+    current = _cv_request.get(None)
+    if current is not None and current is kept:  # not popped by hand meanwhile
+        current.preserved = False
+        current.pop(current._preserved_exc)
+    return _cv_app.get(None)
 
 
 class LegacyAppAttributes:
@@ -306,7 +349,15 @@ class LegacyAppAttributes:
         "propagate_exceptions", "PROPAGATE_EXCEPTIONS", _propagate, settable=False
     )
     templates_auto_reload = _config_key_property(
-        "templates_auto_reload", "TEMPLATES_AUTO_RELOAD", _auto_reload
+        "templates_auto_reload", "TEMPLATES_AUTO_RELOAD", _follows_debug
+    )
+    preserve_context_on_exception = _config_key_property(
+        "preserve_context_on_exception",
+        "PRESERVE_CONTEXT_ON_EXCEPTION",
+        _follows_debug,
+        settable=False,
+        modern=_PRESERVE_MODERN,
+        removed="2.2",
     )
 
     @property
@@ -558,6 +609,39 @@ def text_cookie_argument(name: str, value: t.Any) -> t.Any:
         )
         return bytes(value).decode()
     return value
+
+
+class ResponseHeaders(Headers):
+    """The headers of erlen's responses: werkzeug's, also taking a ``bytes``
+    name or value as werkzeug 2 did, decoded as latin-1 with a deprecation
+    warning (werkzeug 3 stores ``b'...'`` as text). Every way of setting a
+    header by name goes through :meth:`add` or :meth:`set`."""
+
+    def __setitem__(self, key: t.Any, value: t.Any) -> None:
+        if isinstance(key, (str, bytes)):
+            self.set(key, value)  # type: ignore[arg-type]
+        else:
+            Headers.__setitem__(self, key, value)
+
+    def add(self, key: str, value: t.Any, /, **kwargs: t.Any) -> None:
+        if isinstance(value, bytes) or isinstance(key, bytes):
+            key, value = _latin1(key), _latin1(value)
+        Headers.add(self, key, value, **kwargs)
+
+    def set(self, key: str, value: t.Any, /, **kwargs: t.Any) -> None:
+        if isinstance(value, bytes) or isinstance(key, bytes):
+            key, value = _latin1(key), _latin1(value)
+        Headers.set(self, key, value, **kwargs)
+
+
+def _latin1(value: t.Any) -> t.Any:
+    if isinstance(value, bytes):
+        warn_deprecated(
+            "a bytes header name or value", "a str", "removed in Werkzeug 3.0", 5
+        )
+        return value.decode("latin-1")
+    return value
+
 
 # Every module of Flask 3.1 that applications and extensions import, by its
 # name under ``flask.``; erlen mirrors each one under the same name.

@@ -12,6 +12,7 @@ from werkzeug.exceptions import HTTPException
 
 from . import signals
 from ._werkzeug import remembered_match
+from .compat import pop_preserved
 from .compat import warn_deprecated
 from .globals import _cv_app
 from .globals import _cv_request
@@ -155,6 +156,9 @@ class AppContext:
     yourself with ``with app.app_context():`` to work outside a request.
     """
 
+    # A request context PRESERVE_CONTEXT_ON_EXCEPTION kept over this one.
+    _preserved_request: RequestContext | None = None
+
     def __init__(self, app: Flask) -> None:
         self.app = app
         #: Builds URLs outside a request; ``None`` without ``SERVER_NAME``.
@@ -231,6 +235,10 @@ class RequestContext:
     active. ``wsgi_app`` pushes and pops one per request; use
     :meth:`~erlen.Flask.test_request_context` to get one in tests.
     """
+
+    #: Whether ``PRESERVE_CONTEXT_ON_EXCEPTION`` kept it after an error.
+    preserved = False
+    _preserved_exc: BaseException | None = None
 
     def __init__(
         self,
@@ -314,6 +322,8 @@ class RequestContext:
         for this app is active; open the session and match the URL."""
         app = self.app
         app_ctx = _cv_app.get(None)
+        if app_ctx is not None and app_ctx._preserved_request is not None:
+            app_ctx = pop_preserved(app_ctx)
         if app_ctx is None or app_ctx.app is not app or app_ctx._preserved_by_client:
             app_ctx = app.app_context()
             app_ctx.push()

@@ -3,7 +3,9 @@ that knows its config, and a CLI runner."""
 
 from __future__ import annotations
 
+import http.cookiejar
 import importlib.metadata
+import time
 import typing as t
 from contextlib import contextmanager
 from contextlib import ExitStack
@@ -17,6 +19,7 @@ from click.testing import Result
 from werkzeug.test import Client
 from werkzeug.wrappers import Request as BaseRequest
 
+from ._werkzeug import client_cookies
 from .cli import ScriptInfo
 from .compat import warn_deprecated
 from .ctx import AppContext
@@ -190,6 +193,19 @@ class FlaskClient(Client):
             options["origin_only"] = False
         super().set_cookie(key, value, domain=server_name, **options)
 
+    @property
+    def cookie_jar(self) -> CookieJar | None:
+        """The client's cookies as werkzeug 2 showed them (removed in
+        werkzeug 3.0; use :meth:`get_cookie`, :meth:`set_cookie` and
+        :meth:`delete_cookie`), or ``None`` when cookies are disabled."""
+        warn_deprecated(
+            "client.cookie_jar",
+            "'client.get_cookie(key)', 'set_cookie' and 'delete_cookie'",
+            "removed in werkzeug 3.0",
+        )
+        cookies = client_cookies(self)
+        return None if cookies is None else CookieJar(cookies)
+
     def open(
         self,
         *args: t.Any,
@@ -272,6 +288,63 @@ class FlaskClient(Client):
     ) -> None:
         self.preserve_context = False
         self._context_stack.close()
+
+
+class CookieJar:
+    """What ``client.cookie_jar`` was in werkzeug 2, over the client's
+    cookies: it iterates over them as :class:`http.cookiejar.Cookie`
+    objects (``name``, ``value``, ``domain``, ``path``, ``expires``...),
+    has their number as its length, and :meth:`clear` removes them."""
+
+    def __init__(self, cookies: dict[tuple[str, str, str], t.Any]) -> None:
+        self._cookies = cookies
+
+    def __iter__(self) -> t.Iterator[http.cookiejar.Cookie]:
+        for c in list(self._cookies.values()):
+            if c.origin_only:  # werkzeug 2's jar named a dotless host "host.local"
+                domain = c.domain if "." in c.domain else f"{c.domain}.local"
+            else:
+                domain = "." + c.domain.lstrip(".")
+            expires = c.expires.timestamp() if c.expires is not None else None
+            if c.max_age is not None:
+                expires = time.time() + c.max_age
+            rest: dict[str, t.Any] = {"HttpOnly": None} if c.http_only else {}
+            if c.same_site is not None:
+                rest["SameSite"] = c.same_site
+            yield http.cookiejar.Cookie(
+                0, c.key, c.value, None, False, domain, not c.origin_only,
+                c.domain.startswith("."), c.path, True, bool(c.secure),
+                None if expires is None else int(expires), expires is None,
+                None, None, rest,
+            )  # fmt: skip
+
+    def __len__(self) -> int:
+        return len(self._cookies)
+
+    def clear(
+        self,
+        domain: str | None = None,
+        path: str | None = None,
+        name: str | None = None,
+    ) -> None:
+        """Remove every cookie; or those of ``domain``, of ``domain`` and
+        ``path``, or the one named ``name`` there, raising ``KeyError`` when
+        there are none, as :meth:`http.cookiejar.CookieJar.clear` does."""
+        if name is not None and (domain is None or path is None):
+            raise ValueError("domain and path must be given to remove a cookie by name")
+        if path is not None and domain is None:
+            raise ValueError("domain must be given to remove cookies by path")
+        gone = [
+            key
+            for key, cookie in zip(self._cookies, self, strict=True)
+            if domain in (None, cookie.domain)
+            and path in (None, cookie.path)
+            and name in (None, cookie.name)
+        ]
+        if domain is not None and not gone:
+            raise KeyError(name or path or domain)
+        for key in gone:
+            del self._cookies[key]
 
 
 def make_test_environ_builder(

@@ -7,6 +7,7 @@ from __future__ import annotations
 import typing as t
 from functools import lru_cache
 
+from werkzeug.datastructures import Headers
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import BadRequest
 from werkzeug.utils import cached_property
@@ -22,6 +23,7 @@ from ._werkzeug import send_buffered
 from ._werkzeug import strict_body_stream
 from ._werkzeug import wsgi_decoded
 from .compat import charset_property
+from .compat import ResponseHeaders
 from .compat import text_cookie_argument
 from .compat import warn_charset_class_attributes
 from .globals import _cv_app
@@ -314,6 +316,8 @@ class Response(ResponseBase):
             or not self._builds_plainly
             or type(response) not in (str, bytes)
         ):
+            if not isinstance(headers, Headers):
+                headers = ResponseHeaders(headers)
             super().__init__(
                 response, status, headers, mimetype, content_type, direct_passthrough
             )
