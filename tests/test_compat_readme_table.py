@@ -11,6 +11,8 @@ import io
 import json
 import os
 import re
+import subprocess
+import sys
 import threading
 import warnings
 
@@ -570,6 +572,37 @@ def check_bytes_headers():
     assert response.status_code == 201 and response.headers["X-Name"] == "v"
 
 
+def check_typing_2_1():
+    import typing
+
+    from erlen import typing as ft
+
+    assert ft.HeaderName is str
+    assert ft.GenericException.__bound__ is Exception
+    assert ft.GenericException.__contravariant__
+
+    assert typing.Callable[[ft.GenericException], str].__parameters__ == (
+        ft.GenericException,
+    )
+
+
+def check_typing_2_2():
+    import typing
+
+    from erlen import typing as ft
+
+    assert ft.ViewCallable == typing.Callable[..., ft.ResponseReturnValue]
+    assert ft.RouteDecorator.__bound__ == ft.ViewCallable
+    assert ft.ErrorHandlerDecorator.__bound__ == ft.ErrorHandlerCallable
+    assert ft.RouteDecorator is ft.RouteDecorator  # one TypeVar, not one per use
+    script = (
+        "import erlen; erlen.install_as_flask(); import erlen.typing as ft;"
+        " from flask.typing import ViewCallable, RouteDecorator, HeaderName;"
+        " assert ViewCallable is ft.ViewCallable and HeaderName is str"
+    )
+    subprocess.run([sys.executable, "-c", script], check=True)
+
+
 # Keyed by the README table's first cells, verbatim, so that searching for a
 # row finds its check: the long ones stay on one line.
 CHECKS = {
@@ -621,6 +654,8 @@ CHECKS = {
     "the `erlen.scaffold` module (`Scaffold`, `setupmethod`, `find_package`...)": check_scaffold_module,  # noqa: E501
     "`client.cookie_jar` (iterating `http.cookiejar.Cookie`s, `len`, `clear()`)": check_cookie_jar,  # noqa: E501
     "`bytes` header names and values (`response.headers[\"X\"] = b\"...\"`, or returned with a view's body; decoded as latin-1)": check_bytes_headers,  # noqa: E501
+    "`erlen.typing.HeaderName`, `erlen.typing.GenericException`": check_typing_2_1,
+    "`erlen.typing.ViewCallable`, `erlen.typing.RouteDecorator`, `erlen.typing.ErrorHandlerDecorator`": check_typing_2_2,  # noqa: E501
 }
 
 

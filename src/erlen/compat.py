@@ -7,6 +7,7 @@ Flask extensions run on erlen.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import importlib.abc
 import importlib.machinery
@@ -118,6 +119,30 @@ class JSONMixin:
     changes nothing."""
 
 
+@functools.cache
+def _legacy_typing() -> dict[str, t.Any]:
+    """The ``flask.typing`` aliases Flask 2.1 and 2.2 removed, defined as the
+    last Flask that had them defined them."""
+    from . import typing as ft
+
+    view = t.Callable[..., ft.ResponseReturnValue]
+    return {
+        "HeaderName": str,
+        "GenericException": t.TypeVar(
+            "GenericException", bound=Exception, contravariant=True
+        ),
+        "ErrorHandlerDecorator": t.TypeVar(
+            "ErrorHandlerDecorator", bound=ft.ErrorHandlerCallable
+        ),
+        "ViewCallable": view,
+        "RouteDecorator": t.TypeVar("RouteDecorator", bound=view),
+    }
+
+
+def _typing_row(modern: str, removed: str, name: str) -> tuple[str, str, t.Any]:
+    return (modern, f"removed in Flask {removed}", lambda: _legacy_typing()[name])
+
+
 # Module attributes of erlen's submodules that Flask removed: module name ->
 # the same table as above.
 _Table = dict[str, tuple[str, str, t.Callable[[], t.Any]]]
@@ -130,6 +155,23 @@ LEGACY_MODULE_ATTRIBUTES: dict[str, _Table] = {
             "'type' (MethodView needs no metaclass)",
             "removed in Flask 2.3",
             lambda: type,
+        ),
+    },
+    "erlen.typing": {
+        "HeaderName": _typing_row("'str'", "2.1", "HeaderName"),
+        "GenericException": _typing_row(
+            "'Exception' (or a TypeVar of your own)", "2.1", "GenericException"
+        ),
+        "ErrorHandlerDecorator": _typing_row(
+            "a TypeVar bound to 'erlen.typing.ErrorHandlerCallable'",
+            "2.2",
+            "ErrorHandlerDecorator",
+        ),
+        "ViewCallable": _typing_row(
+            "'erlen.typing.RouteCallable'", "2.2", "ViewCallable"
+        ),
+        "RouteDecorator": _typing_row(
+            "a TypeVar bound to 'erlen.typing.RouteCallable'", "2.2", "RouteDecorator"
         ),
     },
     "erlen.wrappers": {

@@ -115,3 +115,12 @@ RouteCallable = (
     | t.Callable[..., t.Awaitable[ResponseReturnValue]]
 )
 """A view function, sync or async."""
+
+
+def __getattr__(name: str) -> t.Any:
+    # Aliases Flask 2.1 and 2.2 removed (ViewCallable...): see erlen.compat.
+    from . import compat
+
+    return compat.legacy_attribute(
+        __name__, name, compat.LEGACY_MODULE_ATTRIBUTES["erlen.typing"]
+    )
