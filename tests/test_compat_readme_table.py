@@ -572,6 +572,36 @@ def check_bytes_headers():
     assert response.status_code == 201 and response.headers["X-Name"] == "v"
 
 
+def check_try_trigger():
+    calls = []
+    app = new_app()
+    app.before_first_request_funcs.append(lambda: calls.append("setup"))
+    app.get("/")(lambda: "ok")
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        app.test_client().get("/")
+    assert calls == ["setup"] and record == []  # erlen's own step is silent
+    app.try_trigger_before_first_request_functions()  # done already
+    fresh = new_app()
+    fresh.before_first_request_funcs.append(lambda: calls.append("fresh"))
+    fresh.try_trigger_before_first_request_functions()
+    fresh.try_trigger_before_first_request_functions()
+    assert calls == ["setup", "fresh"] and fresh._got_first_request
+
+    class OldApp(Flask):
+        def try_trigger_before_first_request_functions(self):
+            calls.append("override")
+            super().try_trigger_before_first_request_functions()
+
+    old = OldApp(__name__)
+    old.before_first_request_funcs.append(lambda: calls.append("old"))
+    old.get("/")(lambda: "ok")
+    client = old.test_client()
+    client.get("/")
+    client.get("/")
+    assert calls[2:] == ["override", "old"]
+
+
 def check_typing_2_1():
     import typing
 
@@ -654,6 +684,7 @@ CHECKS = {
     "the `erlen.scaffold` module (`Scaffold`, `setupmethod`, `find_package`...)": check_scaffold_module,  # noqa: E501
     "`client.cookie_jar` (iterating `http.cookiejar.Cookie`s, `len`, `clear()`)": check_cookie_jar,  # noqa: E501
     "`bytes` header names and values (`response.headers[\"X\"] = b\"...\"`, or returned with a view's body; decoded as latin-1)": check_bytes_headers,  # noqa: E501
+    "`app.try_trigger_before_first_request_functions()` (a subclass's override of it is called before the first request)": check_try_trigger,  # noqa: E501
     "`erlen.typing.HeaderName`, `erlen.typing.GenericException`": check_typing_2_1,
     "`erlen.typing.ViewCallable`, `erlen.typing.RouteDecorator`, `erlen.typing.ErrorHandlerDecorator`": check_typing_2_2,  # noqa: E501
 }

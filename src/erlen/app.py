@@ -527,10 +527,11 @@ class Flask(App):
         self.before_first_request_funcs.append(f)
         return f
 
-    def try_trigger_before_first_request_functions(self) -> None:
+    def _try_trigger_before_first_request_functions(self) -> None:
         """Run the ``before_first_request`` functions if this app has not
         handled a request yet. Several threads arriving at once wait on a
-        lock, so the functions run exactly once."""
+        lock, so the functions run exactly once. (The public name, which
+        Flask removed, is in :class:`~erlen.compat.LegacyAppAttributes`.)"""
         if self._got_first_request:
             return
         with self._before_first_request_lock:
@@ -801,7 +802,7 @@ class Flask(App):
         :meth:`dispatch_request`, with errors going to
         :meth:`handle_user_exception`; then :meth:`finalize_request`."""
         if not self._got_first_request:
-            self.try_trigger_before_first_request_functions()
+            self._try_trigger_before_first_request_functions()
             self._got_first_request = True
         try:
             if _signals.request_started.receivers:

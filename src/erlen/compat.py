@@ -371,6 +371,14 @@ def pop_preserved(app_ctx: t.Any) -> t.Any:
     return _cv_app.get(None)
 
 
+_TRY_TRIGGER = (
+    "app.try_trigger_before_first_request_functions",
+    "nothing: erlen runs the before_first_request functions before the first"
+    " request",
+    "removed in Flask 2.2",
+)
+
+
 class LegacyAppAttributes:
     """The application attributes and methods Flask removed, each working
     as it did and warning once, naming the modern spelling."""
@@ -412,6 +420,24 @@ class LegacyAppAttributes:
             "removed in Flask 3.0",
         )
         return self._got_first_request
+
+    def try_trigger_before_first_request_functions(self) -> None:
+        """Run the ``before_first_request`` functions unless the app has
+        handled a request already (removed from Flask in 2.2)."""
+        warn_deprecated(*_TRY_TRIGGER)
+        from .app import Flask
+
+        Flask._try_trigger_before_first_request_functions(self)  # type: ignore[arg-type]
+
+    def __init_subclass__(cls, **kwargs: t.Any) -> None:
+        # A subclass overriding the old name, as Flask 2.1 code may, gets
+        # its override called where erlen runs the first-request step: it is
+        # bound to the private name that step calls, so requests pay nothing.
+        super().__init_subclass__(**kwargs)
+        override = cls.__dict__.get("try_trigger_before_first_request_functions")
+        if override is not None:
+            warn_deprecated(*_TRY_TRIGGER, stacklevel=3)
+            cls._try_trigger_before_first_request_functions = override  # type: ignore[attr-defined]
 
     # Removed in Flask 2.0: the session interface's methods, on the app.
 
