@@ -602,6 +602,71 @@ def check_try_trigger():
     assert calls[2:] == ["override", "old"]
 
 
+def check_call_factory():
+    from erlen.cli import call_factory
+    from erlen.cli import ScriptInfo
+
+    info = ScriptInfo()
+    assert call_factory(info, lambda script_info: script_info) is info
+    assert call_factory(info, lambda anything: anything) is info
+    assert call_factory(info, lambda a=1: a) == 1
+    assert call_factory(info, lambda *a, **k: (a, k), [1], {"k": 2}) == ((1,), {"k": 2})
+    both = call_factory(info, lambda x, script_info=None: (x, script_info), ["x"])
+    assert both == ("x", info)
+
+
+def check_dispatching_app(monkeypatch):
+    from werkzeug.test import Client
+
+    from erlen.cli import DispatchingApp
+
+    app = new_app()
+    app.add_url_rule("/", "index", lambda: "loaded")
+    eager = DispatchingApp(lambda: app, use_eager_loading=True)
+    assert eager._app is app and Client(eager).get("/").data == b"loaded"
+    threads, called = [], threading.Event()
+
+    def failing():
+        threads.append(threading.current_thread())
+        called.set()
+        raise LookupError("no app")
+
+    lazy = DispatchingApp(failing, use_eager_loading=False)
+    assert called.wait(30) and threads[0] is not threading.current_thread()
+    with pytest.raises(LookupError):
+        Client(lazy).get("/")
+    monkeypatch.setenv("WERKZEUG_RUN_MAIN", "true")  # the reloader's child
+    lazy = DispatchingApp(lambda: app)
+    assert Client(lazy).get("/").data == b"loaded"
+
+
+def check_run_loading_options(monkeypatch):
+    from click.testing import CliRunner
+    from werkzeug.test import Client
+
+    from erlen import cli
+
+    served = []
+    monkeypatch.setattr(cli, "run_simple", lambda h, p, app, **o: served.append(app))
+    app = new_app()
+    app.add_url_rule("/", "index", lambda: "lazy")
+    runner = CliRunner()
+    group = cli.FlaskGroup(create_app=lambda: app)
+    result = runner.invoke(group, ["run", "--lazy-loading"])
+    assert result.exit_code == 0, result.output
+    assert served[0] is not app and Client(served[0]).get("/").data == b"lazy"
+
+    def broken():
+        raise LookupError("broken")
+
+    monkeypatch.setenv("WERKZEUG_RUN_MAIN", "true")  # the reloader's child
+    broken_group = cli.FlaskGroup(create_app=broken)
+    result = runner.invoke(broken_group, ["run"])
+    assert result.exit_code == 0  # keeps serving; requests raise the error
+    result = runner.invoke(broken_group, ["run", "--eager-loading"])
+    assert result.exit_code != 0 and len(served) == 2
+
+
 def check_typing_2_1():
     import typing
 
@@ -685,6 +750,9 @@ CHECKS = {
     "`client.cookie_jar` (iterating `http.cookiejar.Cookie`s, `len`, `clear()`)": check_cookie_jar,  # noqa: E501
     "`bytes` header names and values (`response.headers[\"X\"] = b\"...\"`, or returned with a view's body; decoded as latin-1)": check_bytes_headers,  # noqa: E501
     "`app.try_trigger_before_first_request_functions()` (a subclass's override of it is called before the first request)": check_try_trigger,  # noqa: E501
+    "`erlen.cli.call_factory(script_info, app_factory, args=None, kwargs=None)`": check_call_factory,  # noqa: E501
+    "`erlen.cli.DispatchingApp(loader, use_eager_loading=None)` (loads the app at once, or in a background thread)": check_dispatching_app,  # noqa: E501
+    "`erlen run --lazy-loading` (loads the app in a background thread; a loading error is raised by requests), `--eager-loading` (a loading error stops the reloader's child too)": check_run_loading_options,  # noqa: E501
     "`erlen.typing.HeaderName`, `erlen.typing.GenericException`": check_typing_2_1,
     "`erlen.typing.ViewCallable`, `erlen.typing.RouteDecorator`, `erlen.typing.ErrorHandlerDecorator`": check_typing_2_2,  # noqa: E501
 }

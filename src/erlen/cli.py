@@ -16,6 +16,7 @@ import os
 import platform
 import re
 import sys
+import threading
 import traceback
 import typing as t
 from functools import update_wrapper
@@ -111,6 +112,32 @@ def _call_factory(
     ctx = click.get_current_context(silent=True)
     info = ctx.find_object(ScriptInfo) if ctx is not None else None
     return factory(*args, script_info=info, **kwargs)
+
+
+def call_factory(
+    script_info: ScriptInfo | None,
+    app_factory: t.Callable[..., t.Any],
+    args: t.Sequence[t.Any] | None = None,
+    kwargs: dict[str, t.Any] | None = None,
+) -> t.Any:
+    """Call ``app_factory(*args, **kwargs)``, passing ``script_info`` as
+    Flask 2.0 did: as the ``script_info`` argument if the factory has one,
+    else as the only argument of a factory that requires exactly one when
+    ``args`` is empty. Removed from Flask in 2.1; call the factory instead."""
+    from .compat import warn_deprecated
+
+    warn_deprecated(
+        "erlen.cli.call_factory", "a call of the factory", "removed in Flask 2.1"
+    )
+    parameters = inspect.signature(app_factory).parameters
+    args, kwargs = list(args or ()), dict(kwargs or {})
+    if "script_info" in parameters:
+        kwargs["script_info"] = script_info
+    elif not args and len(parameters) == 1:
+        (only,) = parameters.values()
+        if only.default is only.empty and only.kind is not only.VAR_KEYWORD:
+            args.append(script_info)
+    return app_factory(*args, **kwargs)
 
 
 def find_best_app(module: ModuleType) -> Flask:
@@ -781,6 +808,83 @@ def load_dotenv(
     return bool(merged)
 
 
+class _DispatchingApp:
+    """A WSGI app that loads the real one with ``loader``, as ``flask run``
+    did before Flask 2.2: at once (eager), or in a background thread (lazy)
+    whose error, if any, is raised by the next request. By default it is
+    lazy only in the reloader's child process."""
+
+    def __init__(
+        self, loader: t.Callable[[], WSGIApplication], use_eager_loading: bool | None
+    ) -> None:
+        self.loader = loader
+        self._app: WSGIApplication | None = None
+        self._lock = threading.Lock()
+        self._bg_loading_exc: Exception | None = None
+        if use_eager_loading is None:
+            use_eager_loading = not is_running_from_reloader()
+        if use_eager_loading:
+            self._load_unlocked()
+        else:
+            self._load_in_background()
+
+    def _load_in_background(self) -> None:
+        click_ctx = click.get_current_context(silent=True)
+
+        def load() -> None:
+            with self._lock:
+                if click_ctx is not None:  # the loader may need the ScriptInfo
+                    click.globals.push_context(click_ctx)
+                try:
+                    self._load_unlocked()
+                except Exception as e:
+                    self._bg_loading_exc = e
+                finally:
+                    if click_ctx is not None:
+                        click.globals.pop_context()
+
+        threading.Thread(target=load).start()
+
+    def _flush_bg_loading_exception(self) -> None:
+        exc, self._bg_loading_exc = self._bg_loading_exc, None
+        if exc is not None:
+            raise exc
+
+    def _load_unlocked(self) -> WSGIApplication:
+        self._app = app = self.loader()
+        self._bg_loading_exc = None
+        return app
+
+    def __call__(
+        self, environ: WSGIEnvironment, start_response: StartResponse
+    ) -> t.Iterable[bytes]:
+        __traceback_hide__ = True  # noqa: F841
+        if self._app is not None:
+            return self._app(environ, start_response)
+        self._flush_bg_loading_exception()
+        with self._lock:
+            app = self._app if self._app is not None else self._load_unlocked()
+        return app(environ, start_response)
+
+
+class DispatchingApp(_DispatchingApp):
+    __doc__ = _DispatchingApp.__doc__
+
+    def __init__(
+        self,
+        loader: t.Callable[[], WSGIApplication],
+        use_eager_loading: bool | None = None,
+    ) -> None:
+        from .compat import warn_deprecated
+
+        warn_deprecated(
+            "erlen.cli.DispatchingApp",
+            "the loaded app itself (erlen run loads it before serving)",
+            "removed in Flask 2.2",
+        )
+        super().__init__(loader, use_eager_loading)
+
+
 def show_server_banner(debug: bool, app_import_path: str | None) -> None:
     """Print which app is served and the debug mode, except in the
     reloader's child process (the parent already printed it)."""
@@ -921,6 +1025,13 @@ class SeparatedPathType(click.Path):
     " if debug is enabled.",
 )
 @click.option(
+    "--eager-loading/--lazy-loading",
+    default=None,
+    help="Deprecated (removed in Flask 2.2). --lazy-loading loads the app in a"
+    " background thread and raises its loading error on requests;"
+    " --eager-loading makes a loading error stop the reloader's child too.",
+)
+@click.option(
     "--with-threads/--without-threads",
     default=True,
     envvar="ERLEN_RUN_WITH_THREADS",
@@ -949,6 +1060,7 @@ def run_command(
     port: int,
     reload: bool | None,
     debugger: bool | None,
+    eager_loading: bool | None,
     with_threads: bool,
     cert: ssl.SSLContext | tuple[str, str | None] | t.Literal["adhoc"] | None,
     extra_files: list[str] | None,
@@ -961,10 +1073,23 @@ def run_command(
 
     The '--debug' option turns on the reloader and the debugger.
     """
+    if eager_loading is not None:
+        from .compat import warn_deprecated
+
+        warn_deprecated(
+            "erlen run --eager-loading/--lazy-loading",
+            "nothing: erlen run loads the app before serving, and in the"
+            " reloader's child shows a loading error on each request",
+            "removed in Flask 2.2",
+        )
     try:
-        app: WSGIApplication = info.load_app()
+        app: WSGIApplication = (
+            info.load_app()
+            if eager_loading is not False
+            else _DispatchingApp(info.load_app, use_eager_loading=False)
+        )
     except Exception as e:
-        if not is_running_from_reloader():
+        if eager_loading or not is_running_from_reloader():
             raise e from None
         # In the reloader's child, keep serving so that fixing the code
         # reloads it: show the error now and raise it for every request.
