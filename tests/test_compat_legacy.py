@@ -8,6 +8,7 @@ import warnings
 import pytest
 
 import erlen
+from erlen import compat
 from erlen import globals as erlen_globals
 from erlen.globals import _cv_app
 from erlen.globals import _cv_request
@@ -167,11 +168,13 @@ def test_before_first_request_once_under_concurrency(app):
     assert done == [1] * 6
 
 
-def test_try_trigger_directly(app):
+def test_try_trigger_directly(app, monkeypatch):
+    monkeypatch.setattr(compat, "_warned", set())
     calls = []
     with pytest.warns(DeprecationWarning):
         app.before_first_request(lambda: calls.append(1))
-    app.try_trigger_before_first_request_functions()
+    with pytest.warns(DeprecationWarning, match="try_trigger_before_first_request"):
+        app.try_trigger_before_first_request_functions()
     app.try_trigger_before_first_request_functions()
     assert calls == [1]
     assert app._got_first_request
