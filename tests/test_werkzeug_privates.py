@@ -604,3 +604,46 @@ def test_client_cookies_relied_on_exist():
     assert (a.max_age, b.max_age, a.same_site, b.same_site) == (9, None, None, "Lax")
     assert a.expires is None and b.expires == datetime(2100, 1, 1, tzinfo=timezone.utc)
     assert Client(app, use_cookies=False)._cookies is None
+
+
+def test_client_cookie_helpers_reach_werkzeugs_client():
+    """add_client_cookies and store_client_cookies, on werkzeug's own test
+    client: a stored cookie goes into the next environ for its host and
+    path only, and a deleting Set-Cookie removes it."""
+    from werkzeug.test import Client
+
+    from erlen._werkzeug import add_client_cookies
+    from erlen._werkzeug import store_client_cookies
+
+    client = Client(lambda environ, start_response: [])
+    store_client_cookies(client, "localhost", "/", ["a=1; Path=/p", "b=2"])
+    environ = EnvironBuilder("/p/x").get_environ()
+    add_client_cookies(client, environ)
+    assert sorted(environ["HTTP_COOKIE"].split("; ")) == ["a=1", "b=2"]
+    environ = EnvironBuilder("/q").get_environ()
+    add_client_cookies(client, environ)
+    assert environ["HTTP_COOKIE"] == "b=2"
+    store_client_cookies(client, "localhost", "/", ["b=; Max-Age=0"])
+    environ = EnvironBuilder("/q").get_environ()
+    add_client_cookies(client, environ)
+    assert "HTTP_COOKIE" not in environ
+
+
+def test_load_form_data_is_the_method_werkzeug_parses_forms_with():
+    """erlen's Request overrides werkzeug's private _load_form_data (for the
+    debug-mode enctype hint): werkzeug must still call it to parse a form."""
+    calls = []
+
+    class Recording(WRequest):
+        def _load_form_data(self):
+            calls.append("loaded")
+            super()._load_form_data()
+
+    for attr in ("form", "files"):
+        calls.clear()
+        request = Recording(
+            EnvironBuilder("/", method="POST", data={"a": "1"}).get_environ()
+        )
+        getattr(request, attr)
+        assert calls == ["loaded"], attr
+    assert "_load_form_data" in vars(Request)

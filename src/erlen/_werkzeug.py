@@ -4,6 +4,9 @@ Each helper here either reaches a private attribute of werkzeug or repeats
 what werkzeug computes privately. ``tests/test_werkzeug_privates.py`` checks
 every one of them against the werkzeug installed, so a werkzeug release that
 changes them fails that test loudly instead of changing erlen's behaviour.
+One use lives elsewhere: ``erlen.wrappers.Request`` overrides werkzeug's
+``_load_form_data``, as Flask's does, and that test checks it is still the
+method werkzeug calls to parse a form.
 ``pyproject.toml`` bounds werkzeug to the minor version those tests pass on.
 """
 
@@ -355,3 +358,17 @@ def client_cookies(client: t.Any) -> dict[tuple[str, str, str], t.Any] | None:
     them in its private ``_cookies`` dict and shows only one at a time
     (``get_cookie``); ``client.cookie_jar`` lists and clears them."""
     return client._cookies  # type: ignore[no-any-return]
+
+
+def add_client_cookies(client: t.Any, environ: WSGIEnvironment) -> None:
+    """Put a werkzeug test client's cookies for ``environ``'s host and path
+    into its ``HTTP_COOKIE``, as the client does before each request."""
+    client._add_cookies_to_wsgi(environ)
+
+
+def store_client_cookies(
+    client: t.Any, host: str, path: str, set_cookie: list[str]
+) -> None:
+    """Store ``Set-Cookie`` header values in a werkzeug test client as if a
+    response for ``host`` and ``path`` had sent them."""
+    client._update_cookies_from_response(host, path, set_cookie)

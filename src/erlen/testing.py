@@ -19,7 +19,9 @@ from click.testing import Result
 from werkzeug.test import Client
 from werkzeug.wrappers import Request as BaseRequest
 
+from ._werkzeug import add_client_cookies
 from ._werkzeug import client_cookies
+from ._werkzeug import store_client_cookies
 from .cli import ScriptInfo
 from .compat import warn_deprecated
 from .ctx import AppContext
@@ -125,14 +127,14 @@ class FlaskClient(Client):
         be read or changed, then store it in the client's cookies. The
         arguments are those of :meth:`~erlen.Flask.test_request_context`.
         """
-        if self._cookies is None:
+        if client_cookies(self) is None:
             raise TypeError(
                 "Cookies are disabled. Create a client with 'use_cookies=True'."
             )
 
         app = self.application
         ctx = app.test_request_context(*args, **kwargs)
-        self._add_cookies_to_wsgi(ctx.request.environ)
+        add_client_cookies(self, ctx.request.environ)
         interface = app.session_interface
         with ctx:
             sess = interface.open_session(app, ctx.request)
@@ -146,7 +148,8 @@ class FlaskClient(Client):
         resp = app.response_class()
         with ctx:
             interface.save_session(app, sess, resp)
-        self._update_cookies_from_response(
+        store_client_cookies(
+            self,
             ctx.request.host.partition(":")[0],
             ctx.request.path,
             resp.headers.getlist("Set-Cookie"),
