@@ -25,8 +25,8 @@ log off); the gunicorn rows run ``gunicorn -k sync``. The report ends with
 the targets, as ratios of rows of this run: erlen on granian against Flask
 on gunicorn sync (10x hello, 5x realistic), erlen against Flask on the same
 granian (4x hello, 2.5x realistic), erlen's share of the bare callable on
-granian (75%), and erlen's p99 on granian against Flask's on gunicorn sync
-at the same load (no worse). Gunicorn's sync worker alone (erlen's hello at
+granian (75%, hello only), and erlen's p99 on granian against Flask's on
+gunicorn sync at the same load (no worse). Gunicorn's sync worker alone (erlen's hello at
 90% of the bare callable there) is measured best with ``--servers gunicorn
 --workers 1 --rounds 41``.
 
@@ -84,8 +84,10 @@ TARGETS = {
     "vs_flask_gunicorn": {"hello": 10.0, "realistic": 5.0},
     # erlen over Flask, both on granian
     "vs_flask_granian": {"hello": 4.0, "realistic": 2.5},
-    # erlen's share of the bare callable on granian
-    "share_granian": 0.75,
+    # erlen's share of the bare callable on granian (hello only: the
+    # realistic floor is a bare callable without a session, so its share
+    # is reported, not judged)
+    "share_granian": {"hello": 0.75},
 }
 
 
@@ -399,17 +401,17 @@ def target_lines(
                         ratio >= goal,
                     )
                 )
-        if erlen_g:
+        share_goal = TARGETS["share_granian"].get(scenario)  # type: ignore[attr-defined]
+        if erlen_g and share_goal is not None:
             shares = results[Row("erlen", "granian", n)]["shares"]
             share = statistics.median(shares)
             low, high = median_interval(shares)
-            goal = TARGETS["share_granian"]
             lines.append(
                 (
                     f"erlen's share of the bare callable on granian, {n} worker(s):"
                     f" {share:.0%} (95% interval {low:.0%}-{high:.0%};"
-                    f" target {goal:.0%})",
-                    share >= goal,
+                    f" target {share_goal:.0%})",
+                    share >= share_goal,
                 )
             )
         erlen_row = results.get(Row("erlen", "granian", n))
