@@ -26,9 +26,9 @@ the targets, as ratios of rows of this run: erlen on granian against Flask
 on gunicorn sync (10x hello, 5x realistic), erlen against Flask on the same
 granian (4x hello, 2.5x realistic), erlen's share of the bare callable on
 granian (75%, hello only), and erlen's p99 on granian against Flask's on
-gunicorn sync at the same load (no worse). Gunicorn's sync worker alone (erlen's hello at
-90% of the bare callable there) is measured best with ``--servers gunicorn
---workers 1 --rounds 41``.
+gunicorn sync at the same load (no worse). Gunicorn's sync worker alone
+(erlen's hello at 90% of the bare callable there) is measured best with
+``--servers gunicorn --workers 1 --rounds 41``.
 
 On the shared 2-core machine this was written on, one round's share has a
 standard deviation of about 12%, and a server with two workers competes with
