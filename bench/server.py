@@ -393,7 +393,7 @@ def target_lines(
         for flask_server, key, text in comparisons:
             flask_rps = rps("flask", flask_server, n)
             if erlen_g and flask_rps:
-                goal = TARGETS[key][scenario]  # type: ignore[index]
+                goal = TARGETS[key][scenario]
                 ratio = erlen_g / flask_rps
                 lines.append(
                     (
@@ -401,7 +401,7 @@ def target_lines(
                         ratio >= goal,
                     )
                 )
-        share_goal = TARGETS["share_granian"].get(scenario)  # type: ignore[attr-defined]
+        share_goal = TARGETS["share_granian"].get(scenario)
         if erlen_g and share_goal is not None:
             shares = results[Row("erlen", "granian", n)]["shares"]
             share = statistics.median(shares)
